@@ -1,0 +1,75 @@
+import { ApiKey } from './api-key.entity';
+import { AuditLog } from './audit-log.entity';
+import { Borrower } from './borrower.entity';
+import { ContactAttempt } from './contact-attempt.entity';
+import { Discrepancy } from './discrepancy.entity';
+import { IdempotencyRecord } from './idempotency-record.entity';
+import { InboundEvent } from './inbound-event.entity';
+import { Installment } from './installment.entity';
+import { LendingSource } from './lending-source.entity';
+import { LoanAccount } from './loan-account.entity';
+import { Organization } from './organization.entity';
+import { OutboxEvent } from './outbox-event.entity';
+import { PaymentAllocation } from './payment-allocation.entity';
+import { PaymentRequest } from './payment-request.entity';
+import { PaymentSource } from './payment-source.entity';
+import { Payment } from './payment.entity';
+import { PromiseToPay } from './promise-to-pay.entity';
+import { ReconciliationRun } from './reconciliation-run.entity';
+import { Reversal } from './reversal.entity';
+import { SettlementLine } from './settlement-line.entity';
+import { SyncRun } from './sync-run.entity';
+import { WebhookDelivery } from './webhook-delivery.entity';
+import { WebhookEndpoint } from './webhook-endpoint.entity';
+
+export {
+  ApiKey,
+  AuditLog,
+  Borrower,
+  ContactAttempt,
+  Discrepancy,
+  IdempotencyRecord,
+  InboundEvent,
+  Installment,
+  LendingSource,
+  LoanAccount,
+  Organization,
+  OutboxEvent,
+  PaymentAllocation,
+  PaymentRequest,
+  PaymentSource,
+  Payment,
+  PromiseToPay,
+  ReconciliationRun,
+  Reversal,
+  SettlementLine,
+  SyncRun,
+  WebhookDelivery,
+  WebhookEndpoint,
+};
+
+export const ENTITIES = [
+  Organization,
+  ApiKey,
+  LendingSource,
+  PaymentSource,
+  Borrower,
+  LoanAccount,
+  Installment,
+  InboundEvent,
+  Payment,
+  PaymentAllocation,
+  PaymentRequest,
+  Reversal,
+  Discrepancy,
+  ReconciliationRun,
+  SettlementLine,
+  PromiseToPay,
+  ContactAttempt,
+  OutboxEvent,
+  WebhookEndpoint,
+  WebhookDelivery,
+  AuditLog,
+  SyncRun,
+  IdempotencyRecord,
+];

@@ -1,0 +1,41 @@
+import type { Job, Processor } from 'bullmq';
+import type { Services } from '../services/container';
+import { QUEUE_NAMES, type InboundEventJob, type MaintenanceJob } from './queues';
+import type { ProcessorMap } from './worker';
+
+/** Re-enqueues stored callbacks that never reached the queue (Redis was down when they arrived). */
+export async function sweepInbox(services: Services, olderThanSeconds = 10): Promise<number> {
+  const rows = await services.orm.em
+    .getConnection()
+    .execute<Array<{ id: string; organization_id: string }>>(
+      `select id, organization_id from inbound_event
+        where status = 'RECEIVED' and received_at < now() - (? || ' seconds')::interval
+        order by received_at limit 1000`,
+      [String(olderThanSeconds)],
+    );
+  if (rows.length === 0) return 0;
+  // Same job id as the ingest path: an event still in the queue is not added twice.
+  await services.queues.inboundEvents.addBulk(
+    rows.map((r) => ({ name: 'process', data: { organizationId: r.organization_id, inboundEventId: r.id }, opts: { jobId: r.id } })),
+  );
+  return rows.length;
+}
+
+export function buildProcessors(services: Services): ProcessorMap {
+  const processors: ProcessorMap = {
+    [QUEUE_NAMES.inboundEvents]: (async (job: Job<InboundEventJob>) => {
+      return services.paymentEvents.processInboundEvent(job.data.organizationId, job.data.inboundEventId, {
+        finalAttempt: job.attemptsMade + 1 >= (job.opts.attempts ?? 1),
+      });
+    }) as Processor,
+    [QUEUE_NAMES.maintenance]: (async (job: Job<MaintenanceJob>) => {
+      switch (job.data.task) {
+        case 'sweep-inbox':
+          return { requeued: await sweepInbox(services) };
+        default:
+          return { skipped: job.data.task };
+      }
+    }) as Processor,
+  };
+  return processors;
+}

@@ -1,0 +1,10 @@
+import type { NonEmptyArray } from 'type-graphql';
+import { ApiKeyResolver } from './api-key.resolver';
+import { BorrowerResolver } from './borrower.resolver';
+import { LoanAccountResolver } from './loan-account.resolver';
+import { MeResolver } from './me.resolver';
+import { PaymentResolver } from './payment.resolver';
+import { SourceResolver } from './source.resolver';
+
+// eslint-disable-next-line @typescript-eslint/no-unsafe-function-type
+export const RESOLVERS: NonEmptyArray<Function> = [MeResolver, ApiKeyResolver, SourceResolver, LoanAccountResolver, BorrowerResolver, PaymentResolver];

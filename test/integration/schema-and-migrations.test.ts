@@ -1,0 +1,28 @@
+import { execFileSync } from 'node:child_process';
+import path from 'node:path';
+import { createOrm } from '../../src/db';
+import { createTestDatabase } from '../helpers/db';
+
+const root = path.resolve(__dirname, '../..');
+
+describe('committed schema and migrations', () => {
+  it('schema.graphql matches the code (run `npm run schema:emit` after changing the API)', () => {
+    const out = execFileSync(process.execPath, [path.join(root, 'bin/lipa.js'), 'schema:check'], { encoding: 'utf8' });
+    expect(out).toContain('up to date');
+  });
+
+  it('has no entity change without a migration (mikro-orm migration:check)', async () => {
+    const db = await createTestDatabase();
+    const orm = await createOrm(db.url, undefined, 2);
+    try {
+      expect(await orm.getMigrator().getPendingMigrations()).toEqual([]);
+      expect(await orm.getMigrator().checkMigrationNeeded()).toBe(false);
+      // And the migrated database matches the entities exactly.
+      const diff = await orm.getSchemaGenerator().getUpdateSchemaSQL({ wrap: false });
+      expect(diff.trim()).toBe('');
+    } finally {
+      await orm.close(true);
+      await db.drop();
+    }
+  });
+});
