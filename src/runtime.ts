@@ -95,6 +95,9 @@ export async function createRuntime(config: Config, options: RuntimeOptions): Pr
         await services.queues.maintenance
           .upsertJobScheduler('sweep-inbox', { every: 15_000 }, { name: 'sweep-inbox', data: { task: 'sweep-inbox' } })
           .catch((err) => logger.warn({ err }, 'could not schedule the inbox sweeper (Redis down?); will retry at next start'));
+        await services.queues.maintenance
+          .upsertJobScheduler('schedule-syncs', { every: 60_000 }, { name: 'schedule-syncs', data: { task: 'schedule-syncs' } })
+          .catch((err) => logger.warn({ err }, 'could not schedule loan syncs'));
         relay!.start();
       }
       return { port };

@@ -1,6 +1,6 @@
 import type { Job, Processor } from 'bullmq';
 import type { Services } from '../services/container';
-import { QUEUE_NAMES, type InboundEventJob, type MaintenanceJob } from './queues';
+import { QUEUE_NAMES, type InboundEventJob, type LendingSyncJob, type MaintenanceJob } from './queues';
 import type { ProcessorMap } from './worker';
 
 /** Re-enqueues stored callbacks that never reached the queue (Redis was down when they arrived). */
@@ -28,10 +28,19 @@ export function buildProcessors(services: Services): ProcessorMap {
         finalAttempt: job.attemptsMade + 1 >= (job.opts.attempts ?? 1),
       });
     }) as Processor,
+    [QUEUE_NAMES.lendingSync]: (async (job: Job<LendingSyncJob & { loanIds?: string[] }>) => {
+      if (job.name === 'details') {
+        return services.sync.refreshDetails(job.data.organizationId, job.data.lendingSourceId, job.data.loanIds ?? []);
+      }
+      const run = await services.sync.runSync(job.data.organizationId, job.data.syncRunId!);
+      return { status: run.status, processed: run.processed, failed: run.failed };
+    }) as Processor,
     [QUEUE_NAMES.maintenance]: (async (job: Job<MaintenanceJob>) => {
       switch (job.data.task) {
         case 'sweep-inbox':
           return { requeued: await sweepInbox(services) };
+        case 'schedule-syncs':
+          return { scheduled: await services.sync.scheduleDueSyncs(services.config.syncIntervalSeconds) };
         default:
           return { skipped: job.data.task };
       }

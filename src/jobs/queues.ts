@@ -66,7 +66,12 @@ export class Queues {
     readonly connection: ConnectionOptions,
     readonly prefix: string,
   ) {
-    const make = <T>(name: QueueName) => new Queue<T>(name, { connection, prefix, defaultJobOptions: DEFAULT_JOB_OPTIONS });
+    const make = <T>(name: QueueName) => {
+      const queue = new Queue<T>(name, { connection, prefix, defaultJobOptions: DEFAULT_JOB_OPTIONS });
+      // Connection errors surface on the calls that fail (and in /readyz); an unhandled 'error' event would crash.
+      (queue as Queue).on('error', () => undefined);
+      return queue;
+    };
     this.inboundEvents = make(QUEUE_NAMES.inboundEvents);
     this.lendingSync = make(QUEUE_NAMES.lendingSync);
     this.posting = make(QUEUE_NAMES.posting);

@@ -5,6 +5,7 @@ import { LoanAccountResolver } from './loan-account.resolver';
 import { MeResolver } from './me.resolver';
 import { PaymentResolver } from './payment.resolver';
 import { SourceResolver } from './source.resolver';
+import { SyncResolver } from './sync.resolver';
 
 // eslint-disable-next-line @typescript-eslint/no-unsafe-function-type
-export const RESOLVERS: NonEmptyArray<Function> = [MeResolver, ApiKeyResolver, SourceResolver, LoanAccountResolver, BorrowerResolver, PaymentResolver];
+export const RESOLVERS: NonEmptyArray<Function> = [MeResolver, ApiKeyResolver, SourceResolver, LoanAccountResolver, BorrowerResolver, PaymentResolver, SyncResolver];

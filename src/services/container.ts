@@ -14,6 +14,7 @@ import { OrganizationService } from './organization.service';
 import { PaymentEventService } from './payment-event.service';
 import { PaymentQueryService } from './payment-query.service';
 import { SourceService } from './source.service';
+import { SyncService } from './sync.service';
 
 /** Every service, built once per process from the shared infrastructure. */
 export interface Services {
@@ -32,6 +33,7 @@ export interface Services {
   paymentQuery: PaymentQueryService;
   ingest: IngestService;
   paymentEvents: PaymentEventService;
+  sync: SyncService;
 }
 
 export interface Infrastructure {
@@ -70,5 +72,6 @@ export function createServices(infra: Infrastructure): Services {
     paymentQuery: new PaymentQueryService(),
     ingest: new IngestService(orm, sources, queues, logger.child({ component: 'ingest' })),
     paymentEvents: new PaymentEventService(orm, sources, queues, logger.child({ component: 'payment-events' })),
+    sync: new SyncService(orm, sources, queues, logger.child({ component: 'sync' })),
   };
 }
