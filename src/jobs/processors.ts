@@ -1,6 +1,6 @@
 import type { Job, Processor } from 'bullmq';
 import type { Services } from '../services/container';
-import { QUEUE_NAMES, type InboundEventJob, type LendingSyncJob, type MaintenanceJob } from './queues';
+import { QUEUE_NAMES, type InboundEventJob, type LendingSyncJob, type MaintenanceJob, type PostingJob } from './queues';
 import type { ProcessorMap } from './worker';
 
 /** Re-enqueues stored callbacks that never reached the queue (Redis was down when they arrived). */
@@ -27,6 +27,13 @@ export function buildProcessors(services: Services): ProcessorMap {
       return services.paymentEvents.processInboundEvent(job.data.organizationId, job.data.inboundEventId, {
         finalAttempt: job.attemptsMade + 1 >= (job.opts.attempts ?? 1),
       });
+    }) as Processor,
+    [QUEUE_NAMES.posting]: (async (job: Job<PostingJob>) => {
+      const finalAttempt = job.attemptsMade + 1 >= (job.opts.attempts ?? 1);
+      if (job.name === 'undo') return { undo: await services.posting.undoPosting(job.data.organizationId, job.data.paymentId, { finalAttempt }) };
+      const matched = await services.matching.matchPayment(job.data.organizationId, job.data.paymentId);
+      if (!matched) return { matched: false };
+      return { matched: true, posting: await services.posting.postPayment(job.data.organizationId, job.data.paymentId, { finalAttempt }) };
     }) as Processor,
     [QUEUE_NAMES.lendingSync]: (async (job: Job<LendingSyncJob & { loanIds?: string[] }>) => {
       if (job.name === 'details') {

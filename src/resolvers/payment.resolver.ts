@@ -1,4 +1,4 @@
-import { Arg, Args, Authorized, Ctx, FieldResolver, ID, Query, Resolver, Root } from 'type-graphql';
+import { Arg, Args, Authorized, Ctx, FieldResolver, ID, Mutation, Query, Resolver, Root } from 'type-graphql';
 import { PERMISSIONS } from '../auth/permissions';
 import { scopeOf, type GraphQLContext } from '../context';
 import { LoanAccountType } from '../schema/loan/loan-account.type';
@@ -25,6 +25,13 @@ export class PaymentResolver {
     const scope = scopeOf(ctx);
     const page = await ctx.services.paymentQuery.listPayments(scope, args.filter, args);
     return toConnection(page, (p) => toPaymentType(p, scope.principal));
+  }
+
+  @Authorized(...PERMISSIONS.reconcile)
+  @Mutation(() => PaymentType, { description: 'Matches a payment to a loan by hand, closes its unmatched discrepancy and posts it' })
+  async matchPayment(@Arg('paymentId', () => ID) paymentId: string, @Arg('loanAccountId', () => ID) loanAccountId: string, @Ctx() ctx: GraphQLContext): Promise<PaymentType> {
+    const scope = scopeOf(ctx);
+    return toPaymentType(await ctx.services.matching.manualMatch(scope, paymentId, loanAccountId), scope.principal);
   }
 
   @FieldResolver(() => PaymentSourceType)

@@ -15,6 +15,8 @@ import { PaymentEventService } from './payment-event.service';
 import { PaymentQueryService } from './payment-query.service';
 import { SourceService } from './source.service';
 import { SyncService } from './sync.service';
+import { MatchingService } from './matching.service';
+import { PostingService } from './posting.service';
 
 /** Every service, built once per process from the shared infrastructure. */
 export interface Services {
@@ -34,6 +36,8 @@ export interface Services {
   ingest: IngestService;
   paymentEvents: PaymentEventService;
   sync: SyncService;
+  matching: MatchingService;
+  posting: PostingService;
 }
 
 export interface Infrastructure {
@@ -73,5 +77,7 @@ export function createServices(infra: Infrastructure): Services {
     ingest: new IngestService(orm, sources, queues, logger.child({ component: 'ingest' })),
     paymentEvents: new PaymentEventService(orm, sources, queues, logger.child({ component: 'payment-events' })),
     sync: new SyncService(orm, sources, queues, logger.child({ component: 'sync' })),
+    matching: new MatchingService(orm, queues, logger.child({ component: 'matching' })),
+    posting: new PostingService(orm, sources, logger.child({ component: 'posting' })),
   };
 }

@@ -76,6 +76,7 @@ export class PaymentEventService {
     for (const re of railEvents) confirmed.push(re.kind === 'PAYMENT' && re.needsConfirmation ? await this.confirm(connector, re) : re);
 
     const touched: string[] = [];
+    const undo: string[] = [];
     try {
       await em.transactional(async (tx) => {
         for (const re of confirmed) {
@@ -83,7 +84,8 @@ export class PaymentEventService {
             const id = await this.applyPayment(tx, source, re, event);
             if (id) touched.push(id);
           } else if (re.kind === 'REVERSAL') {
-            await this.applyReversal(tx, source, re, event, opts.finalAttempt);
+            const reversedPosted = await this.applyReversal(tx, source, re, event, opts.finalAttempt);
+            if (reversedPosted) undo.push(reversedPosted);
           }
         }
         event.status = confirmed.every((e) => e.kind === 'IGNORED') ? 'IGNORED' : 'PROCESSED';
@@ -102,6 +104,11 @@ export class PaymentEventService {
       await this.queues.posting
         .add('match-and-post', { organizationId, paymentId }, { jobId: `post-${paymentId}` })
         .catch((err) => this.logger.warn({ err, paymentId }, 'could not enqueue posting; the posting sweeper will pick it up'));
+    }
+    for (const paymentId of undo) {
+      await this.queues.posting
+        .add('undo', { organizationId, paymentId }, { jobId: `undo-${paymentId}` })
+        .catch((err) => this.logger.warn({ err, paymentId }, 'could not enqueue the lender reversal; the sweeper will pick it up'));
     }
     return { status: event.status, payments: touched };
   }
@@ -221,7 +228,8 @@ export class PaymentEventService {
     });
   }
 
-  async applyReversal(em: EntityManager, source: PaymentSource, re: ReversalEvent, event: InboundEvent, finalAttempt: boolean): Promise<void> {
+  /** Applies a reversal event; returns the payment id when its lender posting must now be undone. */
+  async applyReversal(em: EntityManager, source: PaymentSource, re: ReversalEvent, event: InboundEvent, finalAttempt: boolean): Promise<string | null> {
     let reversal = await em.findOne(Reversal, { providerReversalId: re.providerReversalId, payment: { paymentSource: source } }, { populate: ['payment'] });
     let payment = reversal?.payment ?? null;
     if (!payment && re.originalProviderTransactionId) {
@@ -235,7 +243,7 @@ export class PaymentEventService {
         summary: 'The rail reported a reversal of a payment Lipa never received',
         evidence: { providerReversalId: re.providerReversalId, originalProviderTransactionId: re.originalProviderTransactionId, inboundEventId: event.id },
       });
-      return;
+      return null;
     }
     if (!reversal) {
       reversal = em.create(Reversal, {
@@ -251,27 +259,29 @@ export class PaymentEventService {
       });
       em.persist(reversal);
     }
-    if (re.status === 'PENDING' || reversal.status === re.status) return;
-    if (reversal.status !== 'PENDING') return; // terminal already: a replay or a late contradicting result (kept in the inbox)
+    if (re.status === 'PENDING' || reversal.status === re.status) return null;
+    if (reversal.status !== 'PENDING') return null; // terminal already: a replay or a late contradicting result (kept in the inbox)
     reversal.status = re.status;
     reversal.failureCode = re.failureCode;
-    if (re.status !== 'SUCCEEDED') return;
+    if (re.status !== 'SUCCEEDED') return null;
 
     const refunded = payment.refundedMinor + reversal.amountMinor;
     const target: PaymentStatus = refunded >= payment.amountMinor ? (reversal.origin === 'CHARGEBACK' ? 'CHARGED_BACK' : 'REVERSED') : 'PARTIALLY_REFUNDED';
     const t = transition(payment.status, target);
     if (!t.ok) {
       await this.raiseOutOfOrder(em, source, payment, { status: target, providerEventId: re.providerReversalId }, t.reason, event);
-      return;
+      return null;
     }
     payment.refundedMinor = refunded;
     payment.status = target;
     // A posted payment must now be undone at the lender (the posting service does that, exactly once).
-    if (payment.reconciliationState === 'POSTED') {
+    const mustUndo = payment.reconciliationState === 'POSTED';
+    if (mustUndo) {
       payment.reconciliationState = 'REVERSAL_PENDING';
       reversal.lenderState = 'PENDING';
     }
     this.emitStatusEvent(em, source, payment);
+    return mustUndo ? payment.id : null;
   }
 
   private async raiseOutOfOrder(

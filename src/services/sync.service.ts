@@ -82,12 +82,14 @@ export class SyncService {
     if (run.status === 'SUCCEEDED' || run.status === 'FAILED' || run.status === 'PARTIAL') return run;
     const source = run.lendingSource;
     const log = this.logger.child({ syncRunId, lendingSourceId: source.id, mode: run.mode });
-    if (run.status === 'QUEUED') {
-      run.status = 'RUNNING';
-      run.startedAt = new Date();
-      await em.flush();
-    }
-    const startedAt = run.startedAt!;
+    // One start time per run, set atomically: a resumed or concurrently delivered job uses the same watermark, so
+    // the "vanished upstream" marking below can never flag loans another pass of this run just wrote.
+    const claimed = await em
+      .getConnection()
+      .execute<Array<{ started_at: Date }>>(`update sync_run set status = 'RUNNING', started_at = coalesce(started_at, now()) where id = ? returning started_at`, [run.id]);
+    run.status = 'RUNNING';
+    run.startedAt = new Date(claimed[0].started_at);
+    const startedAt = run.startedAt;
     let connector: LendingSystemConnector;
     try {
       connector = this.sources.lendingConnector(source);
