@@ -1,6 +1,6 @@
 import type { Job, Processor } from 'bullmq';
 import type { Services } from '../services/container';
-import { QUEUE_NAMES, type InboundEventJob, type LendingSyncJob, type MaintenanceJob, type PostingJob } from './queues';
+import { QUEUE_NAMES, type InboundEventJob, type LendingSyncJob, type MaintenanceJob, type PaymentRequestJob, type PostingJob, type ReversalJob } from './queues';
 import type { ProcessorMap } from './worker';
 
 /** Re-enqueues stored callbacks that never reached the queue (Redis was down when they arrived). */
@@ -34,6 +34,12 @@ export function buildProcessors(services: Services): ProcessorMap {
       const matched = await services.matching.matchPayment(job.data.organizationId, job.data.paymentId);
       if (!matched) return { matched: false };
       return { matched: true, posting: await services.posting.postPayment(job.data.organizationId, job.data.paymentId, { finalAttempt }) };
+    }) as Processor,
+    [QUEUE_NAMES.paymentRequests]: (async (job: Job<PaymentRequestJob>) => {
+      return { status: await services.paymentRequests.checkPaymentRequest(job.data.organizationId, job.data.paymentRequestId) };
+    }) as Processor,
+    [QUEUE_NAMES.reversals]: (async (job: Job<ReversalJob>) => {
+      return { status: await services.paymentRequests.checkReversal(job.data.organizationId, job.data.reversalId) };
     }) as Processor,
     [QUEUE_NAMES.lendingSync]: (async (job: Job<LendingSyncJob & { loanIds?: string[] }>) => {
       if (job.name === 'details') {

@@ -6,6 +6,7 @@ import { MeResolver } from './me.resolver';
 import { PaymentResolver } from './payment.resolver';
 import { SourceResolver } from './source.resolver';
 import { SyncResolver } from './sync.resolver';
+import { PaymentRequestResolver } from './payment-request.resolver';
 
 // eslint-disable-next-line @typescript-eslint/no-unsafe-function-type
-export const RESOLVERS: NonEmptyArray<Function> = [MeResolver, ApiKeyResolver, SourceResolver, LoanAccountResolver, BorrowerResolver, PaymentResolver, SyncResolver];
+export const RESOLVERS: NonEmptyArray<Function> = [MeResolver, ApiKeyResolver, SourceResolver, LoanAccountResolver, BorrowerResolver, PaymentResolver, SyncResolver, PaymentRequestResolver];

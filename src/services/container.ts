@@ -17,6 +17,7 @@ import { SourceService } from './source.service';
 import { SyncService } from './sync.service';
 import { MatchingService } from './matching.service';
 import { PostingService } from './posting.service';
+import { PaymentRequestService } from './payment-request.service';
 
 /** Every service, built once per process from the shared infrastructure. */
 export interface Services {
@@ -38,6 +39,7 @@ export interface Services {
   sync: SyncService;
   matching: MatchingService;
   posting: PostingService;
+  paymentRequests: PaymentRequestService;
 }
 
 export interface Infrastructure {
@@ -60,7 +62,7 @@ export function createServices(infra: Infrastructure): Services {
     ...infra.connectorRuntime,
   };
   const sources = new SourceService(orm, secrets, registry, connectorRuntime, config.publicUrl);
-  return {
+  const services: Services = {
     config,
     orm,
     logger,
@@ -79,5 +81,8 @@ export function createServices(infra: Infrastructure): Services {
     sync: new SyncService(orm, sources, queues, logger.child({ component: 'sync' })),
     matching: new MatchingService(orm, queues, logger.child({ component: 'matching' })),
     posting: new PostingService(orm, sources, logger.child({ component: 'posting' })),
+    paymentRequests: undefined as never,
   };
+  services.paymentRequests = new PaymentRequestService(orm, sources, services.paymentEvents, queues, logger.child({ component: 'payment-requests' }), config.paymentRequestTimeoutSeconds);
+  return services;
 }

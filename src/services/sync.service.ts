@@ -102,7 +102,7 @@ export class SyncService {
       let cursor = run.cursor ?? null;
       do {
         const page = await connector.listLoans({ cursor, pageSize: PAGE_SIZE, modifiedSince });
-        const changed = await this.upsertPage(em, organizationId, source, page.loans, startedAt);
+        const changed = await this.upsertPage(em, organizationId, source, page.loans, startedAt, run.mode);
         needDetails.push(...changed);
         const errors = [...(run.errors ?? [])];
         for (const f of page.failures) if (errors.length < MAX_RECORDED_ERRORS) errors.push({ externalId: f.externalId, message: f.message.slice(0, 300) });
@@ -181,7 +181,7 @@ export class SyncService {
    * Upserts one page set-based. Returns the ids of loans that are new or changed (their details are refreshed).
    * Emits `loan.balance_changed` for existing loans whose lender outstanding moved.
    */
-  private async upsertPage(em: Scope['em'], organizationId: string, source: LendingSource, loans: LenderLoan[], syncedAt: Date): Promise<string[]> {
+  private async upsertPage(em: Scope['em'], organizationId: string, source: LendingSource, loans: LenderLoan[], syncedAt: Date, mode: 'FULL' | 'INCREMENTAL'): Promise<string[]> {
     if (loans.length === 0) return [];
     const conn = em.getConnection();
     const valid = loans.filter((l) => isKnownCurrency(l.currency));
@@ -250,7 +250,8 @@ export class SyncService {
         params,
       );
     }
-    if (untouched.length) {
+    // Only a full sync needs to stamp unchanged loans (to tell vanished loans apart); an incremental scan skips them.
+    if (untouched.length && mode === 'FULL') {
       await conn.execute(
         `update loan_account set last_synced_at = ?, missing_upstream_since = null, sync_error = null where id in (${untouched.map(() => '?').join(', ')})`,
         [syncedAt, ...untouched],

@@ -7,6 +7,14 @@ import { safeEqual } from '../../src/services/crypto';
  * A test-only rail: callbacks are JSON `{ id, type, txId, ref, status, amount, currency, account }` authenticated by
  * the URL token. It lets the ingest path be tested independently of any real rail's format.
  */
+/** What the stub rail was asked to do, and what it answers to status queries. */
+export const stubRailState = {
+  initiated: [] as Array<{ reference: string; idempotencyKey: string; amountMinor: bigint; phoneNumber: string }>,
+  reversals: [] as Array<{ providerTransactionId: string; amountMinor: bigint }>,
+  status: 'PENDING' as 'PENDING' | 'SUCCEEDED' | 'FAILED',
+  declineNext: false,
+};
+
 export function stubRailDefinition(kind: RailKind = 'STRIPE'): MobileMoneyConnectorDefinition<Record<string, unknown>> {
   return {
     kind,
@@ -28,11 +36,22 @@ export function stubRailDefinition(kind: RailKind = 'STRIPE'): MobileMoneyConnec
       };
       return {
         kind,
-        capabilities: { currencies: ['UGX', 'KES'], push: false, payerInitiated: true, statusQuery: false, reversal: false, partialReversal: false, signedCallbacks: false },
-        initiateCollection: async () => {
-          throw new ConnectorError('stub', 'FLOW_NOT_SUPPORTED', 'stub');
+        capabilities: { currencies: ['UGX', 'KES'], push: true, payerInitiated: true, statusQuery: true, reversal: true, partialReversal: true, signedCallbacks: false },
+        initiateCollection: async (input) => {
+          if (stubRailState.declineNext) {
+            stubRailState.declineNext = false;
+            throw new ConnectorError('stub', 'DECLINED', 'payer not found', { providerCode: 'PAYER_NOT_FOUND' });
+          }
+          stubRailState.initiated.push({ reference: input.reference, idempotencyKey: input.idempotencyKey, amountMinor: input.amount.amountMinor, phoneNumber: input.phoneNumber });
+          return { providerRequestId: input.idempotencyKey, status: 'PENDING' };
         },
-        getCollectionStatus: async () => ({ status: 'PENDING', providerTransactionId: null, amount: null, failureCode: null, failureMessage: null }),
+        getCollectionStatus: async ({ providerRequestId }) => ({
+          status: stubRailState.status,
+          providerTransactionId: stubRailState.status === 'SUCCEEDED' ? `TX-Q-${providerRequestId.slice(0, 8)}` : null,
+          amount: null,
+          failureCode: stubRailState.status === 'FAILED' ? 'APPROVAL_REJECTED' : null,
+          failureMessage: null,
+        }),
         verifyCallback: (input) => {
           if (!input.pathToken || !safeEqual(input.pathToken, input.expectedToken)) throw new ConnectorError('stub', 'WEBHOOK_SIGNATURE_INVALID', 'bad token');
           const body = parse(input.rawBody);
@@ -60,8 +79,9 @@ export function stubRailDefinition(kind: RailKind = 'STRIPE'): MobileMoneyConnec
             },
           ];
         },
-        reverseCollection: async () => {
-          throw new ConnectorError('stub', 'FLOW_NOT_SUPPORTED', 'stub');
+        reverseCollection: async (input) => {
+          stubRailState.reversals.push({ providerTransactionId: input.providerTransactionId, amountMinor: input.amount.amountMinor });
+          return { providerReversalId: `RV-${input.reference}`, status: 'PENDING' };
         },
         getReversalStatus: async () => {
           throw new ConnectorError('stub', 'FLOW_NOT_SUPPORTED', 'stub');
