@@ -281,6 +281,8 @@ export interface ReverseCollectionInput {
   /** The original request id where the rail refunds by it (MTN `referenceIdToRefund`). */
   providerRequestId: string | null;
   amount: Money;
+  /** The original payment's full amount: rails that refund whole transactions only compare against it. */
+  originalAmount?: Money;
   /** Lipa's reversal id. */
   reference: string;
   /** UUIDv4 reused on retries. */

@@ -213,6 +213,7 @@ export class PaymentRequestService {
         providerTransactionId: payment.providerTransactionId,
         providerRequestId: payment.providerRequestId ?? null,
         amount,
+        originalAmount: money(payment.amountMinor, payment.currency),
         reference: reversal.id,
         idempotencyKey: reversal.idempotencyKey,
         reason,

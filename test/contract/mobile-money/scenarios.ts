@@ -40,7 +40,10 @@ export interface MobileMoneyHarness {
   }): nock.Scope;
   /** Intercepts one initiate call that the rail refuses for a business reason (invalid number, limits). */
   mockInitiateDeclined(): nock.Scope;
-  /** Intercepts every attempt of an initiate call with a network timeout (`replyWithError({ code: 'ETIMEDOUT' })`). */
+  /**
+   * Intercepts every attempt of an initiate call with a network timeout. With nock 14 pass a real Error:
+   * `replyWithError(Object.assign(new Error('timeout'), { code: 'ETIMEDOUT' }))` (a plain object is not raised).
+   */
   mockInitiateTimeout(attempts: number): nock.Scope;
   /** Intercepts one initiate that fails with a 5xx, then one that is accepted; records idempotency keys sent. */
   mockInitiateServerErrorThenAccepted(onKey: (key: string | undefined) => void): nock.Scope;
