@@ -7,6 +7,7 @@ import { createLogger } from '../../src/logger';
 import { createRuntime, type Runtime } from '../../src/runtime';
 import { OrganizationService } from '../../src/services/organization.service';
 import { createTestDatabase, testQueuePrefix } from './db';
+import { freePort } from '../../src/db/servers';
 
 export const TEST_ENCRYPTION_KEY = Buffer.alloc(32, 7).toString('base64');
 
@@ -23,17 +24,25 @@ export interface TestHub {
 
 /** A real hub (HTTP + PostgreSQL + Redis) on a fresh database and queue prefix, listening on a free loopback port. */
 export async function startTestHub(
-  options: { workers?: boolean; registry?: ConnectorRegistry; env?: Record<string, string>; connectorRuntime?: Partial<ConnectorRuntime> } = {},
+  options: {
+    workers?: boolean;
+    registry?: ConnectorRegistry;
+    env?: Record<string, string>;
+    connectorRuntime?: Partial<ConnectorRuntime>;
+    /** Listen on a known free port and use it as LIPA_PUBLIC_URL, so simulators can call back (e2e tests). */
+    reachable?: boolean;
+  } = {},
 ): Promise<TestHub> {
   const db = await createTestDatabase();
+  const port = options.reachable ? await freePort() : 0;
   const config = loadConfig({
     NODE_ENV: 'test',
     DATABASE_URL: db.url,
     REDIS_URL: process.env.REDIS_URL,
     LIPA_ENCRYPTION_KEY: TEST_ENCRYPTION_KEY,
     LOG_LEVEL: 'silent',
-    PORT: '0',
-    LIPA_PUBLIC_URL: 'http://127.0.0.1:4000',
+    PORT: String(port),
+    LIPA_PUBLIC_URL: options.reachable ? `http://127.0.0.1:${port}` : 'http://127.0.0.1:4000',
     LIPA_QUEUE_PREFIX: testQueuePrefix(),
     ...options.env,
   });
@@ -44,8 +53,8 @@ export async function startTestHub(
     registry: options.registry,
     connectorRuntime: { http: { baseDelayMs: 0, maxRetries: 1, timeoutMs: 3000 }, ...options.connectorRuntime },
   });
-  const { port } = await runtime.start();
-  const url = `http://127.0.0.1:${port}`;
+  const started = await runtime.start();
+  const url = `http://127.0.0.1:${started.port}`;
   const orgs = new OrganizationService(runtime.orm);
   return {
     runtime,
