@@ -57,6 +57,11 @@ export interface MobileMoneyHarness {
   unknownTransactionCallback(): CallbackFixture;
   /** The transaction id the success callback / SUCCEEDED status carries. */
   expectedTransactionId: string;
+  /**
+   * Transaction id a SUCCEEDED status query carries; null for rails whose query has none (Daraja's STK query has no
+   * receipt). Default: expectedTransactionId.
+   */
+  statusTransactionId?: string | null;
   /** Intercepts one reversal/refund request the rail accepts. */
   mockReverseAccepted(hooks?: { onBody?: (body: unknown) => void }): nock.Scope;
 }
@@ -162,7 +167,7 @@ export function runMobileMoneyContract(h: MobileMoneyHarness): void {
       const result = await connector.getCollectionStatus({ providerRequestId: 'req-1', reference: 'preq_x' });
       scope.done();
       expect(result.status).toBe(outcome);
-      if (outcome === 'SUCCEEDED') expect(result.providerTransactionId).toBe(h.expectedTransactionId);
+      if (outcome === 'SUCCEEDED') expect(result.providerTransactionId).toBe(h.statusTransactionId === undefined ? h.expectedTransactionId : h.statusTransactionId);
       if (outcome === 'FAILED') expect(result.failureCode).toEqual(expect.any(String));
     });
 
