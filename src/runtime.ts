@@ -91,6 +91,8 @@ export async function createRuntime(config: Config, options: RuntimeOptions): Pr
           processors: buildProcessors(services),
           logger: logger.child({ component: 'worker' }),
           metrics: app?.metrics,
+          // Inbound and posting jobs are short and I/O-bound: more of them in flight keeps PostgreSQL busy.
+          concurrency: { 'inbound-events': 16, posting: 8 },
         });
         await services.queues.maintenance
           .upsertJobScheduler('sweep-inbox', { every: 15_000 }, { name: 'sweep-inbox', data: { task: 'sweep-inbox' } })

@@ -3,7 +3,19 @@ import { ConnectorError } from '../connectors/errors';
 import type { Queues } from '../jobs/queues';
 import type { Logger } from '../logger';
 import { ulid } from '../domain/ids';
+import { Batcher } from './batcher';
 import type { SourceService } from './source.service';
+
+interface StoredEvent {
+  organizationId: string;
+  sourceId: string;
+  providerEventId: string;
+  eventType: string;
+  method: string;
+  headers: string;
+  query: string;
+  rawBody: Buffer;
+}
 
 export interface CallbackRequest {
   sourceId: string;
@@ -36,12 +48,76 @@ function storableHeaders(headers: CallbackRequest['headers']): Record<string, st
  * down the event is still stored and acknowledged; the inbox sweeper enqueues it when Redis returns.
  */
 export class IngestService {
+  /** Group commit: concurrent callbacks share one INSERT (one WAL flush) and one queue round trip. */
+  private readonly inserts: Batcher<StoredEvent, { id: string; inserted: boolean }>;
+  private readonly enqueues: Batcher<{ organizationId: string; inboundEventId: string }, boolean>;
+
   constructor(
     private readonly orm: MikroORM,
     private readonly sources: SourceService,
     private readonly queues: Queues,
     private readonly logger: Logger,
-  ) {}
+  ) {
+    this.inserts = new Batcher((items) => this.insertBatch(items), { maxSize: 200, maxDelayMs: 1 });
+    this.enqueues = new Batcher((items) => this.enqueueBatch(items), { maxSize: 200, maxDelayMs: 1 });
+  }
+
+  /**
+   * Inserts a batch of events in one statement. Duplicates inside the batch are inserted once; every other copy,
+   * like a conflict with an existing row, only counts as a duplicate.
+   */
+  private async insertBatch(items: StoredEvent[]): Promise<Array<{ id: string; inserted: boolean }>> {
+    const keyOf = (e: StoredEvent) => `${e.sourceId}\u0000${e.providerEventId}`;
+    const firstIndex = new Map<string, number>();
+    const extraCopies = new Map<string, number>();
+    items.forEach((e, i) => {
+      const k = keyOf(e);
+      if (firstIndex.has(k)) extraCopies.set(k, (extraCopies.get(k) ?? 0) + 1);
+      else firstIndex.set(k, i);
+    });
+    const unique = [...firstIndex.values()].map((i) => items[i]);
+    const params: unknown[] = [];
+    const values: string[] = [];
+    for (const e of unique) {
+      values.push('(?, ?, ?, ?, ?, ?, ?::jsonb, ?::jsonb, ?)');
+      params.push(`evt_${ulid()}`, e.organizationId, e.sourceId, e.providerEventId, e.eventType, e.method, e.headers, e.query, e.rawBody);
+    }
+    // `xmax = 0` marks fresh inserts; a conflicting row is touched only to count the duplicate.
+    const rows = await this.orm.em.getConnection().execute<Array<{ id: string; inserted: boolean; payment_source_id: string; provider_event_id: string }>>(
+      `insert into inbound_event (id, organization_id, payment_source_id, provider_event_id, event_type, method, headers, query, raw_body)
+       values ${values.join(', ')}
+       on conflict (payment_source_id, provider_event_id)
+       do update set duplicate_count = inbound_event.duplicate_count + 1
+       returning id, (xmax = 0) as inserted, payment_source_id, provider_event_id`,
+      params,
+    );
+    const byKey = new Map(rows.map((r) => [`${r.payment_source_id}\u0000${r.provider_event_id}`, r]));
+    if (extraCopies.size > 0) {
+      for (const [k, n] of extraCopies) {
+        const row = byKey.get(k);
+        if (row) await this.orm.em.getConnection().execute('update inbound_event set duplicate_count = duplicate_count + ? where id = ?', [n, row.id]);
+      }
+    }
+    const seen = new Set<string>();
+    return items.map((e) => {
+      const k = keyOf(e);
+      const row = byKey.get(k)!;
+      const first = !seen.has(k);
+      seen.add(k);
+      return { id: row.id, inserted: first && row.inserted };
+    });
+  }
+
+  private async enqueueBatch(items: Array<{ organizationId: string; inboundEventId: string }>): Promise<boolean[]> {
+    try {
+      await this.queues.inboundEvents.addBulk(items.map((d) => ({ name: 'process', data: d, opts: { jobId: d.inboundEventId } })));
+      return items.map(() => true);
+    } catch (err) {
+      // Stored and acknowledged; the sweeper enqueues these once Redis is back (nothing is lost).
+      this.logger.warn({ err, count: items.length }, 'could not enqueue inbound events; sweeper will retry');
+      return items.map(() => false);
+    }
+  }
 
   async acceptCallback(req: CallbackRequest): Promise<CallbackReply> {
     const source = await this.sources.sourceForCallback(req.sourceId);
@@ -73,36 +149,21 @@ export class IngestService {
 
     const headers = JSON.stringify(storableHeaders(req.headers));
     const query = JSON.stringify(req.query);
-    const params: unknown[] = [];
-    const values: string[] = [];
-    for (const e of verified.events) {
-      values.push('(?, ?, ?, ?, ?, ?, ?::jsonb, ?::jsonb, ?)');
-      params.push(`evt_${ulid()}`, source.organizationId, source.id, e.providerEventId.slice(0, 500), e.eventType.slice(0, 100), req.method, headers, query, req.rawBody);
-    }
-    // One statement: insert new events; count duplicates on the existing rows. `xmax = 0` marks fresh inserts.
-    const rows = await this.orm.em.getConnection().execute<Array<{ id: string; inserted: boolean }>>(
-      `insert into inbound_event (id, organization_id, payment_source_id, provider_event_id, event_type, method, headers, query, raw_body)
-       values ${values.join(', ')}
-       on conflict (payment_source_id, provider_event_id)
-       do update set duplicate_count = inbound_event.duplicate_count + 1
-       returning id, (xmax = 0) as inserted`,
-      params,
+    const stored = await Promise.all(
+      verified.events.map((e) =>
+        this.inserts.submit({
+          organizationId: source.organizationId,
+          sourceId: source.id,
+          providerEventId: e.providerEventId.slice(0, 500),
+          eventType: e.eventType.slice(0, 100),
+          method: req.method,
+          headers,
+          query,
+          rawBody: req.rawBody,
+        }),
+      ),
     );
-    const fresh = rows.filter((r) => r.inserted);
-    if (fresh.length > 0) {
-      try {
-        await this.queues.inboundEvents.addBulk(
-          fresh.map((r) => ({
-            name: 'process',
-            data: { organizationId: source.organizationId, inboundEventId: r.id },
-            opts: { jobId: r.id },
-          })),
-        );
-      } catch (err) {
-        // Stored and acknowledged; the sweeper enqueues it once Redis is back (nothing is lost).
-        this.logger.warn({ err, sourceId: source.id, count: fresh.length }, 'could not enqueue inbound events; sweeper will retry');
-      }
-    }
+    await Promise.all(stored.filter((r) => r.inserted).map((r) => this.enqueues.submit({ organizationId: source.organizationId, inboundEventId: r.id })));
     return verified.ack;
   }
 }
