@@ -100,31 +100,38 @@ export class SyncService {
     const modifiedSince = run.mode === 'INCREMENTAL' ? (source.syncWatermark ?? null) : null;
     const needDetails: string[] = [];
     try {
-      let cursor = run.cursor ?? null;
-      do {
-        // A scanning connector reads every loan on each sync: larger pages mean fewer round trips.
-        const pageSize = connector.capabilities.incrementalSync === 'scan' ? SCAN_PAGE_SIZE : PAGE_SIZE;
-        const page = await connector.listLoans({ cursor, pageSize, modifiedSince });
+      // A scanning connector reads every loan on each sync: larger pages mean fewer round trips.
+      const pageSize = connector.capabilities.incrementalSync === 'scan' ? SCAN_PAGE_SIZE : PAGE_SIZE;
+      const fetchPage = (cursor: string | null) => {
+        const p = connector.listLoans({ cursor, pageSize, modifiedSince });
+        p.catch(() => undefined); // observed below; avoids an unhandled rejection while prefetched
+        return p;
+      };
+      // The next page is fetched while the current one is written (network/parsing overlaps the database work).
+      let pending = fetchPage(run.cursor ?? null);
+      for (;;) {
+        const page = await pending;
+        if (page.nextCursor) pending = fetchPage(page.nextCursor);
         const changed = await this.upsertPage(em, organizationId, source, page.loans, startedAt, run.mode);
         needDetails.push(...changed);
         const errors = [...(run.errors ?? [])];
         for (const f of page.failures) if (errors.length < MAX_RECORDED_ERRORS) errors.push({ externalId: f.externalId, message: f.message.slice(0, 300) });
         await this.markLoanErrors(em, source, page.failures);
-        cursor = page.nextCursor;
         // Progress is committed per page: clients poll it, and a crash resumes from `cursor`.
         await em.nativeUpdate(SyncRun, { id: run.id }, {
           processed: run.processed + page.loans.length + page.failures.length,
           failed: run.failed + page.failures.length,
           total: page.total ?? run.total ?? null,
-          cursor,
+          cursor: page.nextCursor,
           errors,
         });
         run.processed += page.loans.length + page.failures.length;
         run.failed += page.failures.length;
         run.total = page.total ?? run.total ?? null;
-        run.cursor = cursor;
+        run.cursor = page.nextCursor;
         run.errors = errors;
-      } while (run.cursor);
+        if (!run.cursor) break;
+      }
     } catch (err) {
       if (err instanceof ConnectorError && err.code === 'AUTH_CONFIG_INVALID') {
         // Wrong credentials: mark the source, stop, do not retry (no retry storm against the lender).
