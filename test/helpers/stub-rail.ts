@@ -72,7 +72,7 @@ export function stubRailDefinition(kind: RailKind = 'STRIPE'): MobileMoneyConnec
               amount: b.amount ? fromProviderAmount('stub', b.amount, String(b.currency), { kind: 'major' }) : null,
               accountReference: (b.account as string) ?? null,
               payerReference: '256772123456',
-              occurredAt: new Date('2024-08-20T09:30:00Z'),
+              occurredAt: typeof b.occurredAt === 'string' ? new Date(b.occurredAt) : new Date(),
               failureCode: (b.failureCode as string) ?? null,
               failureMessage: null,
               needsConfirmation: false,
