@@ -16,5 +16,7 @@ module.exports = tseslint.config(
     },
   },
   { files: ['test/**/*.ts', 'bench/**/*.ts'], rules: { 'no-console': 'off' } },
-  { files: ['bin/**/*.js', '*.js'], languageOptions: { sourceType: 'commonjs', globals: { require: 'readonly', module: 'writable', process: 'readonly', __dirname: 'readonly' } }, rules: { '@typescript-eslint/no-require-imports': 'off' } },
+  { files: ['bench/run.ts'], rules: { '@typescript-eslint/no-require-imports': 'off' } },
+  { files: ['test/helpers/stub-lender.ts'], rules: { '@typescript-eslint/no-this-alias': 'off' } },
+  { files: ['bin/**/*.js', 'scripts/**/*.js', 'bench/**/*.js', '*.js'], languageOptions: { sourceType: 'commonjs', globals: { require: 'readonly', module: 'writable', process: 'readonly', __dirname: 'readonly', Buffer: 'readonly' } }, rules: { '@typescript-eslint/no-require-imports': 'off' } },
 );

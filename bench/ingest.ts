@@ -9,7 +9,18 @@ import autocannon from 'autocannon';
 import { execFileSync, spawn } from 'node:child_process';
 import path from 'node:path';
 import { Client } from 'pg';
-import { ENCRYPTION_KEY, REDIS_URL, ROOT, dropDatabase, out, sampleRss, scratchDatabase, startHubProcess, table, verdict } from './lib';
+import {
+  ENCRYPTION_KEY,
+  REDIS_URL,
+  ROOT,
+  dropDatabase,
+  out,
+  sampleRss,
+  scratchDatabase,
+  startHubProcess,
+  table,
+  verdict,
+} from './lib';
 
 const UNIQUE = Number(process.env.BENCH_UNIQUE ?? 30_000);
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 20);
@@ -39,9 +50,15 @@ function corpus(prefix: string, pathFor: (token: string) => string, token: strin
       MiddleName: '',
       LastName: '',
     });
-  for (let i = 0; i < unique; i++) items.push({ path: pathFor(token), body: body(`${prefix}${i.toString(36).toUpperCase().padStart(6, '0')}`, i), transId: `${prefix}${i.toString(36).toUpperCase().padStart(6, '0')}` });
+  for (let i = 0; i < unique; i++)
+    items.push({
+      path: pathFor(token),
+      body: body(`${prefix}${i.toString(36).toUpperCase().padStart(6, '0')}`, i),
+      transId: `${prefix}${i.toString(36).toUpperCase().padStart(6, '0')}`,
+    });
   for (let i = 0; i < Math.floor(unique * 0.1); i++) items.push({ ...items[(i * 7919) % unique] });
-  for (let i = 0; i < Math.floor(unique * 0.01); i++) items.push({ path: pathFor('wrong-token-' + i), body: body(`${prefix}BAD${i}`, i), transId: null });
+  for (let i = 0; i < Math.floor(unique * 0.01); i++)
+    items.push({ path: pathFor('wrong-token-' + i), body: body(`${prefix}BAD${i}`, i), transId: null });
   let seed = 12345;
   for (let i = items.length - 1; i > 0; i--) {
     seed = (seed * 1103515245 + 12345) & 0x7fffffff;
@@ -51,7 +68,18 @@ function corpus(prefix: string, pathFor: (token: string) => string, token: strin
   return items;
 }
 
-async function load(url: string, items: Item[]): Promise<{ rps: number; p50: number; p99: number; ok: number; rejected: number; errors: number; seconds: number }> {
+async function load(
+  url: string,
+  items: Item[],
+): Promise<{
+  rps: number;
+  p50: number;
+  p99: number;
+  ok: number;
+  rejected: number;
+  errors: number;
+  seconds: number;
+}> {
   let next = 0;
   const result = await autocannon({
     url,
@@ -82,17 +110,44 @@ async function load(url: string, items: Item[]): Promise<{ rps: number; p50: num
 }
 
 async function warm(url: string, items: Item[]): Promise<void> {
-  await autocannon({ url, connections: 10, amount: Math.min(2000, items.length), requests: [{ method: 'POST', headers: { 'content-type': 'application/json' }, setupRequest: (req) => ({ ...req, path: items[0].path, body: items[0].body }) }] });
+  await autocannon({
+    url,
+    connections: 10,
+    amount: Math.min(2000, items.length),
+    requests: [
+      {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        setupRequest: (req) => ({ ...req, path: items[0].path, body: items[0].body }),
+      },
+    ],
+  });
 }
 
 export async function run(): Promise<void> {
   const dbName = 'lipa_bench_ingest';
   const databaseUrl = await scratchDatabase(dbName);
-  const env = { ...process.env, DATABASE_URL: databaseUrl, REDIS_URL, LIPA_ENCRYPTION_KEY: ENCRYPTION_KEY, LOG_LEVEL: 'warn' };
-  const orgOut = execFileSync(process.execPath, [path.join(ROOT, 'bin/lipa.js'), 'org:create', '--name', 'Bench'], { env, encoding: 'utf8' });
+  const env = {
+    ...process.env,
+    DATABASE_URL: databaseUrl,
+    REDIS_URL,
+    LIPA_ENCRYPTION_KEY: ENCRYPTION_KEY,
+    LOG_LEVEL: 'warn',
+  };
+  const orgOut = execFileSync(
+    process.execPath,
+    [path.join(ROOT, 'bin/lipa.js'), 'org:create', '--name', 'Bench'],
+    { env, encoding: 'utf8' },
+  );
   const adminKey = /lipa_[a-z2-7]{12}_\S{43}/.exec(orgOut)![0];
   const prefix = `lipabench-ingest-${Date.now()}`;
-  const hub = await startHubProcess({ databaseUrl, port: 4711, workers: false, cpu: '1', queuePrefix: prefix });
+  const hub = await startHubProcess({
+    databaseUrl,
+    port: 4711,
+    workers: false,
+    cpu: '1',
+    queuePrefix: prefix,
+  });
   const rss = sampleRss(hub.child.pid!);
   const rows: Array<Record<string, string | number>> = [];
   let worker: Awaited<ReturnType<typeof startHubProcess>> | null = null;
@@ -101,11 +156,29 @@ export async function run(): Promise<void> {
       method: 'POST',
       headers: { 'content-type': 'application/json', authorization: `Bearer ${adminKey}` },
       body: JSON.stringify({
-        query: 'mutation($i: RegisterPaymentSourceInput!) { registerPaymentSource(input: $i) { id callbackUrl } }',
-        variables: { i: { kind: 'MPESA', name: 'Daraja', baseUrl: 'http://127.0.0.1:9', credentials: { consumerKey: 'k', consumerSecret: 's', shortCode: '600984', passkey: 'p', initiatorName: 'i', securityCredential: 'c' } } },
+        query:
+          'mutation($i: RegisterPaymentSourceInput!) { registerPaymentSource(input: $i) { id callbackUrl } }',
+        variables: {
+          i: {
+            kind: 'MPESA',
+            name: 'Daraja',
+            baseUrl: 'http://127.0.0.1:9',
+            credentials: {
+              consumerKey: 'k',
+              consumerSecret: 's',
+              shortCode: '600984',
+              passkey: 'p',
+              initiatorName: 'i',
+              securityCredential: 'c',
+            },
+          },
+        },
       }),
     });
-    const regBody = (await reg.json()) as { data?: { registerPaymentSource: { id: string; callbackUrl: string } }; errors?: unknown };
+    const regBody = (await reg.json()) as {
+      data?: { registerPaymentSource: { id: string; callbackUrl: string } };
+      errors?: unknown;
+    };
     if (!regBody.data) throw new Error(`registerPaymentSource failed: ${JSON.stringify(regBody.errors)}`);
     const cb = new URL(regBody.data.registerPaymentSource.callbackUrl);
     const token = cb.pathname.split('/').pop()!;
@@ -115,12 +188,40 @@ export async function run(): Promise<void> {
     const phase1 = corpus('A', pathFor, token, UNIQUE);
     await warm(hub.url, phase1);
     const r1 = await load(hub.url, phase1);
-    rows.push({ scenario: 'hub ingest (workers off)', requests: phase1.length, 'req/s': r1.rps, 'p50 ms': r1.p50, 'p99 ms': r1.p99, '200': r1.ok, '401': r1.rejected, errors: r1.errors, target: '>= 2500 req/s, p99 <= 25 ms', result: verdict(r1.rps >= 2500 && r1.p99 <= 25) });
+    rows.push({
+      scenario: 'hub ingest (workers off)',
+      requests: phase1.length,
+      'req/s': r1.rps,
+      'p50 ms': r1.p50,
+      'p99 ms': r1.p99,
+      '200': r1.ok,
+      '401': r1.rejected,
+      errors: r1.errors,
+      target: '>= 2500 req/s, p99 <= 25 ms',
+      result: verdict(r1.rps >= 2500 && r1.p99 <= 25),
+    });
 
-    worker = await startHubProcess({ databaseUrl, port: 4712, workers: true, command: 'worker', queuePrefix: prefix });
+    worker = await startHubProcess({
+      databaseUrl,
+      port: 4712,
+      workers: true,
+      command: 'worker',
+      queuePrefix: prefix,
+    });
     const phase2 = corpus('B', pathFor, token, UNIQUE);
     const r2 = await load(hub.url, phase2);
-    rows.push({ scenario: 'hub ingest (workers running)', requests: phase2.length, 'req/s': r2.rps, 'p50 ms': r2.p50, 'p99 ms': r2.p99, '200': r2.ok, '401': r2.rejected, errors: r2.errors, target: '>= 1000 req/s, p99 <= 50 ms', result: verdict(r2.rps >= 1000 && r2.p99 <= 50) });
+    rows.push({
+      scenario: 'hub ingest (workers running)',
+      requests: phase2.length,
+      'req/s': r2.rps,
+      'p50 ms': r2.p50,
+      'p99 ms': r2.p99,
+      '200': r2.ok,
+      '401': r2.rejected,
+      errors: r2.errors,
+      target: '>= 1000 req/s, p99 <= 50 ms',
+      result: verdict(r2.rps >= 1000 && r2.p99 <= 50),
+    });
 
     // Correctness after the run: rows = unique events; every event processed once into one payment.
     const db = new Client({ connectionString: databaseUrl });
@@ -128,7 +229,9 @@ export async function run(): Promise<void> {
     const deadline = Date.now() + 180_000;
     let processed = 0;
     for (;;) {
-      const r = await db.query(`select count(*) filter (where status <> 'RECEIVED')::int as done, count(*)::int as total from inbound_event`);
+      const r = await db.query(
+        `select count(*) filter (where status <> 'RECEIVED')::int as done, count(*)::int as total from inbound_event`,
+      );
       processed = r.rows[0].done;
       if (processed === r.rows[0].total || Date.now() > deadline) break;
       await new Promise((res) => setTimeout(res, 500));
@@ -144,8 +247,12 @@ export async function run(): Promise<void> {
     ).rows[0];
     await db.end();
     const uniqueSent = new Set([...phase1, ...phase2].filter((i) => i.transId).map((i) => i.transId)).size;
-    out(`unique events sent ${uniqueSent}; inbound_event rows ${stats.events} (duplicates counted ${stats.duplicates}); processed ${stats.processed}; payments ${stats.payments}; payment.received events ${stats.received_events}; payments processed twice ${stats.double_payments}`);
-    out(`correctness: rows = unique ${stats.events === uniqueSent ? 'yes' : 'NO'}; no event processed twice ${stats.double_payments === 0 && stats.received_events === stats.payments ? 'yes' : 'NO'}; all processed ${stats.processed === uniqueSent ? 'yes' : `NO (${stats.processed})`}`);
+    out(
+      `unique events sent ${uniqueSent}; inbound_event rows ${stats.events} (duplicates counted ${stats.duplicates}); processed ${stats.processed}; payments ${stats.payments}; payment.received events ${stats.received_events}; payments processed twice ${stats.double_payments}`,
+    );
+    out(
+      `correctness: rows = unique ${stats.events === uniqueSent ? 'yes' : 'NO'}; no event processed twice ${stats.double_payments === 0 && stats.received_events === stats.payments ? 'yes' : 'NO'}; all processed ${stats.processed === uniqueSent ? 'yes' : `NO (${stats.processed})`}`,
+    );
   } finally {
     out(`hub peak RSS: ${rss.stop()} MB`);
     await worker?.stop();
@@ -155,18 +262,40 @@ export async function run(): Promise<void> {
   // Baseline on the same database and corpus shape.
   const db = new Client({ connectionString: databaseUrl });
   await db.connect();
-  await db.query('create table if not exists bench_baseline_event (id text primary key, provider_event_id text not null unique, raw_body bytea not null, received_at timestamptz not null default now())');
+  await db.query(
+    'create table if not exists bench_baseline_event (id text primary key, provider_event_id text not null unique, raw_body bytea not null, received_at timestamptz not null default now())',
+  );
   await db.end();
-  const baseline = spawn('taskset', ['-c', '1', process.execPath, path.join(__dirname, 'baseline-ingest-server.js')], { env: { ...process.env, DATABASE_URL: databaseUrl, PORT: '4713' }, stdio: ['ignore', 'pipe', 'inherit'] });
+  const baseline = spawn(
+    'taskset',
+    ['-c', '1', process.execPath, path.join(__dirname, 'baseline-ingest-server.js')],
+    {
+      env: { ...process.env, DATABASE_URL: databaseUrl, PORT: '4713' },
+      stdio: ['ignore', 'pipe', 'inherit'],
+    },
+  );
   await new Promise<void>((resolve) => baseline.stdout!.once('data', () => resolve()));
   try {
     const items = corpus('C', (t) => `/hooks/x/${t}`, 'x', UNIQUE);
     await warm('http://127.0.0.1:4713', items);
     const rb = await load('http://127.0.0.1:4713', items);
-    rows.push({ scenario: 'baseline: node:http + 1 INSERT', requests: items.length, 'req/s': rb.rps, 'p50 ms': rb.p50, 'p99 ms': rb.p99, '200': rb.ok, '401': rb.rejected, errors: rb.errors, target: '-', result: '-' });
+    rows.push({
+      scenario: 'baseline: node:http + 1 INSERT',
+      requests: items.length,
+      'req/s': rb.rps,
+      'p50 ms': rb.p50,
+      'p99 ms': rb.p99,
+      '200': rb.ok,
+      '401': rb.rejected,
+      errors: rb.errors,
+      target: '-',
+      result: '-',
+    });
     table(rows);
     const hubRps = Number(rows[0]['req/s']);
-    out(`hub/baseline throughput: ${(hubRps / rb.rps).toFixed(2)}x (workers off); ${(Number(rows[1]['req/s']) / rb.rps).toFixed(2)}x (workers running)`);
+    out(
+      `hub/baseline throughput: ${(hubRps / rb.rps).toFixed(2)}x (workers off); ${(Number(rows[1]['req/s']) / rb.rps).toFixed(2)}x (workers running)`,
+    );
   } finally {
     baseline.kill('SIGTERM');
     await dropDatabase(dbName);

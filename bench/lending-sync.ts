@@ -17,36 +17,106 @@ const CHANGED = Number(process.env.BENCH_CHANGED ?? 1_000);
 export async function run(): Promise<void> {
   const dbName = 'lipa_bench_sync';
   const databaseUrl = await scratchDatabase(dbName);
-  const sim = await startFineractSimulator({ port: 0, loans: LOANS, seed: 42, currency: 'UGX', tenantId: 'default', username: 'mifos', password: 'password' });
-  const config = loadConfig({ DATABASE_URL: databaseUrl, REDIS_URL, LIPA_ENCRYPTION_KEY: ENCRYPTION_KEY, LOG_LEVEL: 'silent', PORT: '0', LIPA_QUEUE_PREFIX: 'lipabench-sync', NODE_ENV: 'production' });
-  const runtime = await createRuntime(config, { http: false, workers: false, logger: createLogger({ level: 'silent' }), registry: builtinRegistry(), connectorRuntime: { http: { timeoutMs: 30_000, maxRetries: 2 } } });
+  const sim = await startFineractSimulator({
+    port: 0,
+    loans: LOANS,
+    seed: 42,
+    currency: 'UGX',
+    tenantId: 'default',
+    username: 'mifos',
+    password: 'password',
+  });
+  const config = loadConfig({
+    DATABASE_URL: databaseUrl,
+    REDIS_URL,
+    LIPA_ENCRYPTION_KEY: ENCRYPTION_KEY,
+    LOG_LEVEL: 'silent',
+    PORT: '0',
+    LIPA_QUEUE_PREFIX: 'lipabench-sync',
+    NODE_ENV: 'production',
+  });
+  const runtime = await createRuntime(config, {
+    http: false,
+    workers: false,
+    logger: createLogger({ level: 'silent' }),
+    registry: builtinRegistry(),
+    connectorRuntime: { http: { timeoutMs: 30_000, maxRetries: 2 } },
+  });
   try {
     const { organization } = await runtime.services.organizations.createOrganization('Bench Lender');
     const em = scopedFork(runtime.orm.em, organization.id);
-    const scope = { em, principal: { organizationId: organization.id, role: 'ADMIN' as const, actorType: 'API_KEY' as const, actorId: 'bench', name: 'bench' }, logger: runtime.logger };
-    const source = await runtime.services.sources.registerLendingSource(scope, { kind: 'FINERACT', name: 'Simulator', baseUrl: sim.url, credentials: { username: 'mifos', password: 'password', tenantId: 'default' } });
+    const scope = {
+      em,
+      principal: {
+        organizationId: organization.id,
+        role: 'ADMIN' as const,
+        actorType: 'API_KEY' as const,
+        actorId: 'bench',
+        name: 'bench',
+      },
+      logger: runtime.logger,
+    };
+    const source = await runtime.services.sources.registerLendingSource(scope, {
+      kind: 'FINERACT',
+      name: 'Simulator',
+      baseUrl: sim.url,
+      credentials: { username: 'mifos', password: 'password', tenantId: 'default' },
+    });
 
     let peakRss = 0;
     const rssTimer = setInterval(() => (peakRss = Math.max(peakRss, process.memoryUsage().rss)), 100);
-    const fullRun = await runtime.services.sync.startSync({ ...scope, em: scopedFork(runtime.orm.em, organization.id) }, source.id, 'FULL');
+    const fullRun = await runtime.services.sync.startSync(
+      { ...scope, em: scopedFork(runtime.orm.em, organization.id) },
+      source.id,
+      'FULL',
+    );
     const t0 = process.hrtime.bigint();
     const full = await runtime.services.sync.runSync(organization.id, fullRun.id);
     const fullSeconds = Number(process.hrtime.bigint() - t0) / 1e9;
     clearInterval(rssTimer);
 
     sim.state.mutate(CHANGED);
-    const incRun = await runtime.services.sync.startSync({ ...scope, em: scopedFork(runtime.orm.em, organization.id) }, source.id, 'INCREMENTAL');
+    const incRun = await runtime.services.sync.startSync(
+      { ...scope, em: scopedFork(runtime.orm.em, organization.id) },
+      source.id,
+      'INCREMENTAL',
+    );
     const t1 = process.hrtime.bigint();
     const inc = await runtime.services.sync.runSync(organization.id, incRun.id);
     const incSeconds = Number(process.hrtime.bigint() - t1) / 1e9;
-    const changedRows = await runtime.orm.em.getConnection().execute<Array<{ n: string }>>(`select count(*)::text as n from loan_account where updated_at >= ?`, [inc.startedAt]);
+    const changedRows = await runtime.orm.em
+      .getConnection()
+      .execute<Array<{ n: string }>>(`select count(*)::text as n from loan_account where updated_at >= ?`, [
+        inc.startedAt,
+      ]);
 
     const rssMb = Math.round(peakRss / 1024 / 1024);
     out(`loans: ${LOANS}, changed for incremental: ${CHANGED}; PostgreSQL and the simulator on loopback`);
     table([
-      { measure: 'full sync', loans: full.processed, seconds: fullSeconds.toFixed(2), 'loans/s': Math.round(full.processed / fullSeconds), target: '<= 60 s', result: verdict(fullSeconds <= 60) },
-      { measure: 'peak RSS (sync + simulator)', loans: '', seconds: '', 'loans/s': `${rssMb} MB`, target: '<= 512 MB', result: verdict(rssMb <= 512) },
-      { measure: 'incremental sync', loans: `${changedRows[0].n} rewritten / ${inc.processed} scanned`, seconds: incSeconds.toFixed(2), 'loans/s': Math.round(inc.processed / incSeconds), target: '<= 5 s', result: verdict(incSeconds <= 5) },
+      {
+        measure: 'full sync',
+        loans: full.processed,
+        seconds: fullSeconds.toFixed(2),
+        'loans/s': Math.round(full.processed / fullSeconds),
+        target: '<= 60 s',
+        result: verdict(fullSeconds <= 60),
+      },
+      {
+        measure: 'peak RSS (sync + simulator)',
+        loans: '',
+        seconds: '',
+        'loans/s': `${rssMb} MB`,
+        target: '<= 512 MB',
+        result: verdict(rssMb <= 512),
+      },
+      {
+        measure: 'incremental sync',
+        loans: `${changedRows[0].n} rewritten / ${inc.processed} scanned`,
+        seconds: incSeconds.toFixed(2),
+        'loans/s': Math.round(inc.processed / incSeconds),
+        target: '<= 5 s',
+        result: verdict(incSeconds <= 5),
+      },
     ]);
     out(`full sync status ${full.status} (failed ${full.failed}); incremental status ${inc.status}`);
   } finally {

@@ -31,7 +31,13 @@ export async function scratchDatabase(name: string): Promise<string> {
   await admin.end();
   const url = withDatabase(ADMIN_URL, name);
   execFileSync(process.execPath, [path.join(ROOT, 'bin/lipa.js'), 'migrate'], {
-    env: { ...process.env, DATABASE_URL: url, REDIS_URL, LIPA_ENCRYPTION_KEY: ENCRYPTION_KEY, LOG_LEVEL: 'warn' },
+    env: {
+      ...process.env,
+      DATABASE_URL: url,
+      REDIS_URL,
+      LIPA_ENCRYPTION_KEY: ENCRYPTION_KEY,
+      LOG_LEVEL: 'warn',
+    },
     stdio: ['ignore', 'ignore', 'inherit'],
   });
   return url;
@@ -51,7 +57,14 @@ export interface HubProcess {
 }
 
 /** Starts `lipa serve` (or `worker`) in a child process, optionally pinned to a CPU with taskset. */
-export async function startHubProcess(opts: { databaseUrl: string; port: number; workers: boolean; command?: 'serve' | 'worker'; cpu?: string; queuePrefix?: string }): Promise<HubProcess> {
+export async function startHubProcess(opts: {
+  databaseUrl: string;
+  port: number;
+  workers: boolean;
+  command?: 'serve' | 'worker';
+  cpu?: string;
+  queuePrefix?: string;
+}): Promise<HubProcess> {
   const env = {
     ...process.env,
     DATABASE_URL: opts.databaseUrl,
@@ -66,7 +79,12 @@ export async function startHubProcess(opts: { databaseUrl: string; port: number;
   };
   const args = [path.join(ROOT, 'bin/lipa.js'), opts.command ?? 'serve'];
   const hasTaskset = opts.cpu && fs.existsSync('/usr/bin/taskset');
-  const child = hasTaskset ? spawn('taskset', ['-c', opts.cpu!, process.execPath, ...args], { env, stdio: ['ignore', 'pipe', 'inherit'] }) : spawn(process.execPath, args, { env, stdio: ['ignore', 'pipe', 'inherit'] });
+  const child = hasTaskset
+    ? spawn('taskset', ['-c', opts.cpu!, process.execPath, ...args], {
+        env,
+        stdio: ['ignore', 'pipe', 'inherit'],
+      })
+    : spawn(process.execPath, args, { env, stdio: ['ignore', 'pipe', 'inherit'] });
   const url = `http://127.0.0.1:${opts.port}`;
   if ((opts.command ?? 'serve') === 'serve') {
     const deadline = Date.now() + 60_000;

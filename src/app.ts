@@ -60,7 +60,15 @@ export async function buildApp(services: Services): Promise<LipaApp> {
       metrics.httpRequests.inc({ method: req.method, route, status: String(res.statusCode) });
       metrics.httpDuration.observe({ method: req.method, route }, ms / 1000);
       if (route !== '/healthz' && route !== '/metrics') {
-        (res.locals.logger as typeof logger).info({ method: req.method, path: loggablePath(req), status: res.statusCode, ms: Math.round(ms * 10) / 10 }, 'request');
+        (res.locals.logger as typeof logger).info(
+          {
+            method: req.method,
+            path: loggablePath(req),
+            status: res.statusCode,
+            ms: Math.round(ms * 10) / 10,
+          },
+          'request',
+        );
       }
     });
     next();
@@ -78,7 +86,9 @@ export async function buildApp(services: Services): Promise<LipaApp> {
     plugins: [
       ApolloServerPluginDrainHttpServer({ httpServer }),
       complexityLimitPlugin(schema, config.graphql.maxComplexity),
-      config.graphql.playground ? ApolloServerPluginLandingPageLocalDefault({ embed: true }) : ApolloServerPluginLandingPageDisabled(),
+      config.graphql.playground
+        ? ApolloServerPluginLandingPageLocalDefault({ embed: true })
+        : ApolloServerPluginLandingPageDisabled(),
     ],
   });
   await apollo.start();
@@ -95,14 +105,18 @@ export async function buildApp(services: Services): Promise<LipaApp> {
         } catch (err) {
           // Bad credentials fail the whole request with 401 (not a partial GraphQL result).
           const app = toAppError(err) ?? new AppError('UNAUTHENTICATED', 'Invalid credentials');
-          throw new GraphQLError(app.message, { extensions: { code: app.code, http: { status: HTTP_STATUS_BY_CODE[app.code] } } });
+          throw new GraphQLError(app.message, {
+            extensions: { code: app.code, http: { status: HTTP_STATUS_BY_CODE[app.code] } },
+          });
         }
         const em = scopedFork(services.orm.em, principal?.organizationId ?? '__anonymous__');
         const ctx: GraphQLContext = {
           requestId: String(res.locals.requestId),
           principal,
           em,
-          logger: principal ? requestLogger.child({ org: principal.organizationId, role: principal.role }) : requestLogger,
+          logger: principal
+            ? requestLogger.child({ org: principal.organizationId, role: principal.role })
+            : requestLogger,
           services,
           loaders: undefined as never,
           idempotencyKey: req.header('idempotency-key') ?? null,
@@ -141,10 +155,14 @@ export async function buildApp(services: Services): Promise<LipaApp> {
       message = 'Unsupported request encoding';
       status = 415;
     } else {
-      ((res.locals.logger as typeof logger) ?? logger).error({ err, path: loggablePath(req) }, 'unhandled error');
+      ((res.locals.logger as typeof logger) ?? logger).error(
+        { err, path: loggablePath(req) },
+        'unhandled error',
+      );
     }
     if (res.headersSent) return;
-    if (req.originalUrl.startsWith('/graphql')) res.status(status).json({ errors: [{ message, extensions: { code } }] });
+    if (req.originalUrl.startsWith('/graphql'))
+      res.status(status).json({ errors: [{ message, extensions: { code } }] });
     else res.status(status).json({ error: code, message });
   });
 

@@ -61,7 +61,10 @@ const KEY_IN_TEXT = /\b(lipa_[A-Za-z0-9_]{8,}|Bearer\s+[A-Za-z0-9._~+/=-]{8,})/g
 
 /** Masks personal data that slipped into a free-text message. */
 export function scrubText(text: string): string {
-  return text.replace(KEY_IN_TEXT, '[REDACTED]').replace(EMAIL_IN_TEXT, '[EMAIL]').replace(PHONE_IN_TEXT, '[PHONE]');
+  return text
+    .replace(KEY_IN_TEXT, '[REDACTED]')
+    .replace(EMAIL_IN_TEXT, '[EMAIL]')
+    .replace(PHONE_IN_TEXT, '[PHONE]');
 }
 
 export function createLogger(options: { level?: string; destination?: pino.DestinationStream } = {}): Logger {

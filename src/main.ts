@@ -35,13 +35,16 @@ function parseFlags(args: string[]): Record<string, string> {
     if (!a.startsWith('--')) throw new AppError('BAD_USER_INPUT', `Unexpected argument "${a}"`);
     const [key, inline] = a.slice(2).split('=', 2);
     const value = inline ?? args[++i];
-    if (value === undefined || value.startsWith('--')) throw new AppError('BAD_USER_INPUT', `--${key} needs a value`);
+    if (value === undefined || value.startsWith('--'))
+      throw new AppError('BAD_USER_INPUT', `--${key} needs a value`);
     flags[key] = value;
   }
   return flags;
 }
 
-async function configFor(command: string): Promise<{ config: Config; stopEmbedded: () => void; embedded: boolean }> {
+async function configFor(
+  command: string,
+): Promise<{ config: Config; stopEmbedded: () => void; embedded: boolean }> {
   const env: Record<string, string | undefined> = { ...process.env };
   const embedded = await embeddedEnvironment(env);
   for (const note of embedded.notes) err(`lipa: ${note}`);
@@ -95,7 +98,12 @@ export async function main(argv: string[]): Promise<number> {
     try {
       if (command === 'migrate' || embedded) {
         const applied = await migrate(orm);
-        if (command === 'migrate') out(applied.length ? `applied ${applied.length} migration(s): ${applied.join(', ')}` : 'no pending migrations');
+        if (command === 'migrate')
+          out(
+            applied.length
+              ? `applied ${applied.length} migration(s): ${applied.join(', ')}`
+              : 'no pending migrations',
+          );
       }
       const orgs = new OrganizationService(orm);
       if (command === 'org:create') {
@@ -106,8 +114,13 @@ export async function main(argv: string[]): Promise<number> {
       } else if (command === 'apikey:create') {
         if (!flags.org) throw new AppError('BAD_USER_INPUT', 'apikey:create needs --org');
         const role = (flags.role ?? '').toUpperCase();
-        if (!ROLES.includes(role as Role)) throw new AppError('BAD_USER_INPUT', `--role must be one of ${ROLES.join(', ')}`);
-        const created = await orgs.createKeyForOrganization(flags.org, role as Role, flags.name ?? `${role.toLowerCase()} key`);
+        if (!ROLES.includes(role as Role))
+          throw new AppError('BAD_USER_INPUT', `--role must be one of ${ROLES.join(', ')}`);
+        const created = await orgs.createKeyForOrganization(
+          flags.org,
+          role as Role,
+          flags.name ?? `${role.toLowerCase()} key`,
+        );
         out(`API key ${created.apiKey.id} (${role}, shown once, store it now): ${created.key}`);
       }
     } finally {
@@ -130,8 +143,11 @@ export async function main(argv: string[]): Promise<number> {
   });
   const { port } = await runtime.start();
   if (port !== undefined) {
-    out(`Lipa is running: GraphQL at http://localhost:${port}/graphql  (health: /healthz, readiness: /readyz)`);
-    if (embedded) out('Create an organization and API key in another terminal: npx lipa org:create --name "My Lender"');
+    out(
+      `Lipa is running: GraphQL at http://localhost:${port}/graphql  (health: /healthz, readiness: /readyz)`,
+    );
+    if (embedded)
+      out('Create an organization and API key in another terminal: npx lipa org:create --name "My Lender"');
   } else {
     out('Lipa workers are running');
   }

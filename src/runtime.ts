@@ -68,7 +68,11 @@ export async function createRuntime(config: Config, options: RuntimeOptions): Pr
   let workerRedis: Redis | undefined;
   let relay: OutboxRelay | undefined;
   if (options.workers) {
-    relay = new OutboxRelay(orm, (channel, event) => redis.publish(channel, JSON.stringify(event)), logger.child({ component: 'relay' }));
+    relay = new OutboxRelay(
+      orm,
+      (channel, event) => redis.publish(channel, JSON.stringify(event)),
+      logger.child({ component: 'relay' }),
+    );
   }
 
   return {
@@ -95,10 +99,23 @@ export async function createRuntime(config: Config, options: RuntimeOptions): Pr
           concurrency: { 'inbound-events': 16, posting: 8 },
         });
         await services.queues.maintenance
-          .upsertJobScheduler('sweep-inbox', { every: 15_000 }, { name: 'sweep-inbox', data: { task: 'sweep-inbox' } })
-          .catch((err) => logger.warn({ err }, 'could not schedule the inbox sweeper (Redis down?); will retry at next start'));
+          .upsertJobScheduler(
+            'sweep-inbox',
+            { every: 15_000 },
+            { name: 'sweep-inbox', data: { task: 'sweep-inbox' } },
+          )
+          .catch((err) =>
+            logger.warn(
+              { err },
+              'could not schedule the inbox sweeper (Redis down?); will retry at next start',
+            ),
+          );
         await services.queues.maintenance
-          .upsertJobScheduler('schedule-syncs', { every: 60_000 }, { name: 'schedule-syncs', data: { task: 'schedule-syncs' } })
+          .upsertJobScheduler(
+            'schedule-syncs',
+            { every: 60_000 },
+            { name: 'schedule-syncs', data: { task: 'schedule-syncs' } },
+          )
           .catch((err) => logger.warn({ err }, 'could not schedule loan syncs'));
         relay!.start();
       }

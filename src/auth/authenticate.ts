@@ -63,22 +63,40 @@ export class Authenticator {
         [row.id],
       )
       .catch(() => undefined);
-    return { organizationId: row.organization_id, role: row.role, actorType: 'API_KEY', actorId: row.id, name: row.name };
+    return {
+      organizationId: row.organization_id,
+      role: row.role,
+      actorType: 'API_KEY',
+      actorId: row.id,
+      name: row.name,
+    };
   }
 
   private async authenticateJwt(token: string): Promise<Principal> {
     let payload: Record<string, unknown>;
     try {
       const verified = this.jwtSecret
-        ? await jwtVerify(token, this.jwtSecret, { issuer: this.config.jwt.issuer, audience: this.config.jwt.audience, algorithms: ['HS256', 'HS384', 'HS512'] })
-        : await jwtVerify(token, this.jwks!, { issuer: this.config.jwt.issuer, audience: this.config.jwt.audience });
+        ? await jwtVerify(token, this.jwtSecret, {
+            issuer: this.config.jwt.issuer,
+            audience: this.config.jwt.audience,
+            algorithms: ['HS256', 'HS384', 'HS512'],
+          })
+        : await jwtVerify(token, this.jwks!, {
+            issuer: this.config.jwt.issuer,
+            audience: this.config.jwt.audience,
+          });
       payload = verified.payload as Record<string, unknown>;
     } catch (err) {
       throw new AppError('UNAUTHENTICATED', 'Invalid or expired token', { cause: err });
     }
     const org = payload.org ?? payload.organizationId;
     const role = payload.role;
-    if (typeof payload.sub !== 'string' || typeof org !== 'string' || typeof role !== 'string' || !ROLES.includes(role as Role)) {
+    if (
+      typeof payload.sub !== 'string' ||
+      typeof org !== 'string' ||
+      typeof role !== 'string' ||
+      !ROLES.includes(role as Role)
+    ) {
       throw unauthenticated('Token must carry sub, org and a Lipa role');
     }
     return {

@@ -9,13 +9,16 @@ import { z } from 'zod';
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 
 const urlWithProtocol = (protocols: string[]) =>
-  z.string().refine((v) => {
-    try {
-      return protocols.includes(new URL(v).protocol);
-    } catch {
-      return false;
-    }
-  }, `must be a URL starting with ${protocols.map((p) => p + '//').join(' or ')}`);
+  z.string().refine(
+    (v) => {
+      try {
+        return protocols.includes(new URL(v).protocol);
+      } catch {
+        return false;
+      }
+    },
+    `must be a URL starting with ${protocols.map((p) => p + '//').join(' or ')}`,
+  );
 
 const encryptionKey = z.string().refine((v) => {
   const buf = Buffer.from(v, 'base64');
@@ -65,7 +68,11 @@ const envSchema = z
   })
   .superRefine((env, ctx) => {
     if (env.LIPA_JWT_SECRET && env.LIPA_JWKS_URL) {
-      ctx.addIssue({ code: 'custom', path: ['LIPA_JWKS_URL'], message: 'set LIPA_JWT_SECRET or LIPA_JWKS_URL, not both' });
+      ctx.addIssue({
+        code: 'custom',
+        path: ['LIPA_JWKS_URL'],
+        message: 'set LIPA_JWT_SECRET or LIPA_JWKS_URL, not both',
+      });
     }
   });
 
@@ -76,12 +83,21 @@ export interface Config {
   readonly port: number;
   /** 32-byte key for AES-256-GCM encryption of connector credentials. */
   readonly encryptionKey: Buffer;
-  readonly jwt: { readonly secret?: string; readonly jwksUrl?: string; readonly issuer?: string; readonly audience?: string };
+  readonly jwt: {
+    readonly secret?: string;
+    readonly jwksUrl?: string;
+    readonly issuer?: string;
+    readonly audience?: string;
+  };
   /** Base of callback URLs given to rails; defaults to http://localhost:PORT. */
   readonly publicUrl: string;
   readonly logLevel: (typeof LOG_LEVELS)[number];
   readonly bodyLimit: string;
-  readonly graphql: { readonly maxDepth: number; readonly maxComplexity: number; readonly playground: boolean };
+  readonly graphql: {
+    readonly maxDepth: number;
+    readonly maxComplexity: number;
+    readonly playground: boolean;
+  };
   readonly syncIntervalSeconds: number;
   readonly paymentRequestTimeoutSeconds: number;
   readonly queuePrefix: string;
@@ -114,14 +130,21 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     redisUrl: e.REDIS_URL,
     port: e.PORT,
     encryptionKey: Buffer.from(e.LIPA_ENCRYPTION_KEY, 'base64'),
-    jwt: Object.freeze({ secret: e.LIPA_JWT_SECRET, jwksUrl: e.LIPA_JWKS_URL, issuer: e.LIPA_JWT_ISSUER, audience: e.LIPA_JWT_AUDIENCE }),
+    jwt: Object.freeze({
+      secret: e.LIPA_JWT_SECRET,
+      jwksUrl: e.LIPA_JWKS_URL,
+      issuer: e.LIPA_JWT_ISSUER,
+      audience: e.LIPA_JWT_AUDIENCE,
+    }),
     publicUrl: (e.LIPA_PUBLIC_URL ?? `http://localhost:${e.PORT}`).replace(/\/+$/, ''),
     logLevel: e.LOG_LEVEL,
     bodyLimit: e.LIPA_BODY_LIMIT,
     graphql: Object.freeze({
       maxDepth: e.LIPA_MAX_QUERY_DEPTH,
       maxComplexity: e.LIPA_MAX_QUERY_COMPLEXITY,
-      playground: e.LIPA_GRAPHQL_PLAYGROUND ? e.LIPA_GRAPHQL_PLAYGROUND === 'true' : e.NODE_ENV !== 'production',
+      playground: e.LIPA_GRAPHQL_PLAYGROUND
+        ? e.LIPA_GRAPHQL_PLAYGROUND === 'true'
+        : e.NODE_ENV !== 'production',
     }),
     syncIntervalSeconds: e.LIPA_SYNC_INTERVAL_SECONDS,
     paymentRequestTimeoutSeconds: e.LIPA_PAYMENT_REQUEST_TIMEOUT_SECONDS,

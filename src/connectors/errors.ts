@@ -58,7 +58,12 @@ export class ConnectorError extends Error {
   readonly providerRequestId?: string;
   readonly retryAfterMs?: number;
 
-  constructor(connector: string, code: ConnectorErrorCode, message: string, options: ConnectorErrorOptions = {}) {
+  constructor(
+    connector: string,
+    code: ConnectorErrorCode,
+    message: string,
+    options: ConnectorErrorOptions = {},
+  ) {
     super(message, { cause: options.cause });
     this.name = 'ConnectorError';
     this.connector = connector;

@@ -90,15 +90,26 @@ export function defaultMapError(connector: string, response: ProviderResponse): 
   const requestId = response.headers['x-request-id'] ?? response.headers['request-id'];
   const base = { httpStatus: status, providerRequestId: requestId };
   if (status === 401 || status === 403)
-    return new ConnectorError(connector, 'AUTH_CONFIG_INVALID', `${connector} rejected the credentials (${status})`, base);
-  if (status === 404) return new ConnectorError(connector, 'NOT_FOUND', `${connector} resource not found`, base);
+    return new ConnectorError(
+      connector,
+      'AUTH_CONFIG_INVALID',
+      `${connector} rejected the credentials (${status})`,
+      base,
+    );
+  if (status === 404)
+    return new ConnectorError(connector, 'NOT_FOUND', `${connector} resource not found`, base);
   if (status === 429)
     return new ConnectorError(connector, 'RATE_LIMITED', `${connector} rate limit reached`, {
       ...base,
       retryAfterMs: parseRetryAfter(response.headers['retry-after']),
     });
   if (status === 408 || status === 409 || status === 425 || status >= 500)
-    return new ConnectorError(connector, 'PROVIDER_UNAVAILABLE', `${connector} is temporarily unavailable (${status})`, base);
+    return new ConnectorError(
+      connector,
+      'PROVIDER_UNAVAILABLE',
+      `${connector} is temporarily unavailable (${status})`,
+      base,
+    );
   return new ConnectorError(connector, 'DECLINED', `${connector} refused the request (${status})`, base);
 }
 
@@ -148,7 +159,8 @@ export class ConnectorHttpClient {
   async request(req: ConnectorRequest): Promise<ProviderResponse> {
     const { connector, logger } = this.options;
     const method = req.method.toUpperCase();
-    const mayRetry = req.retryable ?? (method === 'GET' || method === 'HEAD' || req.idempotencyKey !== undefined);
+    const mayRetry =
+      req.retryable ?? (method === 'GET' || method === 'HEAD' || req.idempotencyKey !== undefined);
     const mutating = !(method === 'GET' || method === 'HEAD');
     const accept = req.acceptStatus ?? ((s: number) => s >= 200 && s < 300);
     let unauthorizedRetried = false;
@@ -196,7 +208,10 @@ export class ConnectorHttpClient {
 
       if (networkError !== undefined || !response) {
         const code = (networkError as { code?: string })?.code ?? 'NETWORK';
-        logger.warn({ connector, op: req.operation, method, path: req.path, error: code, elapsedMs, attempt }, 'provider call failed');
+        logger.warn(
+          { connector, op: req.operation, method, path: req.path, error: code, elapsedMs, attempt },
+          'provider call failed',
+        );
         if (canRetry) {
           await this.sleep(this.backoff(attempt));
           continue;
@@ -213,18 +228,33 @@ export class ConnectorHttpClient {
       }
 
       const resHeaders = lowerHeaders(response.headers);
-      const providerRequestId = resHeaders['x-request-id'] ?? resHeaders['request-id'] ?? resHeaders['x-correlation-id'];
+      const providerRequestId =
+        resHeaders['x-request-id'] ?? resHeaders['request-id'] ?? resHeaders['x-correlation-id'];
       logger.info(
-        { connector, op: req.operation, method, path: req.path, status: response.status, elapsedMs, attempt, providerRequestId },
+        {
+          connector,
+          op: req.operation,
+          method,
+          path: req.path,
+          status: response.status,
+          elapsedMs,
+          attempt,
+          providerRequestId,
+        },
         'provider call',
       );
 
       const result: ProviderResponse = { status: response.status, data: response.data, headers: resHeaders };
       if (accept(response.status)) {
         if (isHtml(response.data, resHeaders)) {
-          throw new ConnectorError(connector, 'RESPONSE_DECODING_FAILED', `${connector} answered with an HTML page`, {
-            httpStatus: response.status,
-          });
+          throw new ConnectorError(
+            connector,
+            'RESPONSE_DECODING_FAILED',
+            `${connector} answered with an HTML page`,
+            {
+              httpStatus: response.status,
+            },
+          );
         }
         return result;
       }
@@ -235,10 +265,20 @@ export class ConnectorHttpClient {
       }
 
       let error = this.options.mapError?.(result) ?? defaultMapError(connector, result);
-      if (isHtml(response.data, resHeaders) && !error.retryable && error.code !== 'AUTH_CONFIG_INVALID' && error.code !== 'NOT_FOUND') {
-        error = new ConnectorError(connector, 'RESPONSE_DECODING_FAILED', `${connector} answered ${response.status} with an HTML page`, {
-          httpStatus: response.status,
-        });
+      if (
+        isHtml(response.data, resHeaders) &&
+        !error.retryable &&
+        error.code !== 'AUTH_CONFIG_INVALID' &&
+        error.code !== 'NOT_FOUND'
+      ) {
+        error = new ConnectorError(
+          connector,
+          'RESPONSE_DECODING_FAILED',
+          `${connector} answered ${response.status} with an HTML page`,
+          {
+            httpStatus: response.status,
+          },
+        );
       }
       if (error.retryable && canRetry) {
         await this.sleep(this.backoff(attempt, error.retryAfterMs));

@@ -1,4 +1,12 @@
-import { currencyExponent, formatMinor, money, MoneyError, parseDecimalToMinor, rescaleMinor, type Money } from '../domain/money';
+import {
+  currencyExponent,
+  formatMinor,
+  money,
+  MoneyError,
+  parseDecimalToMinor,
+  rescaleMinor,
+  type Money,
+} from '../domain/money';
 import { ConnectorError } from './errors';
 
 /**
@@ -12,7 +20,12 @@ export type ProviderAmountUnit =
   | { kind: 'minor'; exponentOverrides?: Readonly<Record<string, number>> };
 
 /** Stripe treats these ISO zero-/two-decimal currencies specially (amount x100, must be divisible by 100). */
-export const STRIPE_EXPONENT_OVERRIDES: Readonly<Record<string, number>> = Object.freeze({ UGX: 2, ISK: 2, HUF: 2, TWD: 2 });
+export const STRIPE_EXPONENT_OVERRIDES: Readonly<Record<string, number>> = Object.freeze({
+  UGX: 2,
+  ISK: 2,
+  HUF: 2,
+  TWD: 2,
+});
 
 function providerExponent(unit: ProviderAmountUnit, currency: string): number {
   if (unit.kind === 'minor') return unit.exponentOverrides?.[currency] ?? currencyExponent(currency);
@@ -24,27 +37,46 @@ function providerExponent(unit: ProviderAmountUnit, currency: string): number {
  * @throws ConnectorError RESPONSE_DECODING_FAILED when the value is not a finite decimal or has sub-minor precision.
  * @example fromProviderAmount('mtn-momo', "50000", 'UGX', { kind: 'major' }) // { amountMinor: 50000n, currency: 'UGX' }
  */
-export function fromProviderAmount(connector: string, value: unknown, currency: string, unit: ProviderAmountUnit): Money {
+export function fromProviderAmount(
+  connector: string,
+  value: unknown,
+  currency: string,
+  unit: ProviderAmountUnit,
+): Money {
   let text: string;
   if (typeof value === 'number') {
-    if (!Number.isFinite(value)) throw new ConnectorError(connector, 'RESPONSE_DECODING_FAILED', 'Amount is not a finite number');
+    if (!Number.isFinite(value))
+      throw new ConnectorError(connector, 'RESPONSE_DECODING_FAILED', 'Amount is not a finite number');
     text = String(value);
-    if (/e/i.test(text)) throw new ConnectorError(connector, 'RESPONSE_DECODING_FAILED', `Amount ${text} is out of range`);
+    if (/e/i.test(text))
+      throw new ConnectorError(connector, 'RESPONSE_DECODING_FAILED', `Amount ${text} is out of range`);
   } else if (typeof value === 'string') {
     text = value.trim();
   } else {
-    throw new ConnectorError(connector, 'RESPONSE_DECODING_FAILED', `Amount has type ${value === null ? 'null' : typeof value}`);
+    throw new ConnectorError(
+      connector,
+      'RESPONSE_DECODING_FAILED',
+      `Amount has type ${value === null ? 'null' : typeof value}`,
+    );
   }
   try {
-    if (unit.kind === 'major') return money(parseDecimalToMinor(text, currency, { allowNegative: true }), currency);
+    if (unit.kind === 'major')
+      return money(parseDecimalToMinor(text, currency, { allowNegative: true }), currency);
     const exp = providerExponent(unit, currency);
     // GoCardless payout items send minor units with one decimal ("1500.0"): accept zero fractions only.
     const minorAtProvider = parseDecimalToMinor(text, currency, { exponent: 0, allowNegative: true });
     return money(rescaleMinor(minorAtProvider, exp, currencyExponent(currency)), currency);
   } catch (err) {
     if (err instanceof ConnectorError) throw err;
-    const code = err instanceof MoneyError && /Unknown currency/.test(err.message) ? 'CURRENCY_UNSUPPORTED' : 'RESPONSE_DECODING_FAILED';
-    throw new ConnectorError(connector, code, `Cannot read amount "${text}" ${currency}: ${(err as Error).message}`);
+    const code =
+      err instanceof MoneyError && /Unknown currency/.test(err.message)
+        ? 'CURRENCY_UNSUPPORTED'
+        : 'RESPONSE_DECODING_FAILED';
+    throw new ConnectorError(
+      connector,
+      code,
+      `Cannot read amount "${text}" ${currency}: ${(err as Error).message}`,
+    );
   }
 }
 

@@ -29,22 +29,34 @@ export class ConnectorRegistry {
 
   lendingDefinition(kind: LendingSystemKind): LendingConnectorDefinition {
     const def = this.lending.get(kind);
-    if (!def) throw new AppError('BAD_USER_INPUT', `Lending system ${kind} is not supported by this Lipa build`);
+    if (!def)
+      throw new AppError('BAD_USER_INPUT', `Lending system ${kind} is not supported by this Lipa build`);
     return def;
   }
 
   railDefinition(kind: RailKind): MobileMoneyConnectorDefinition {
     const def = this.rails.get(kind);
-    if (!def) throw new AppError('BAD_USER_INPUT', `Payment rail ${kind} is not supported by this Lipa build yet`);
+    if (!def)
+      throw new AppError('BAD_USER_INPUT', `Payment rail ${kind} is not supported by this Lipa build yet`);
     return def;
   }
 
-  createLending(kind: LendingSystemKind, baseUrl: string, credentials: unknown, runtime: ConnectorRuntime): LendingSystemConnector {
+  createLending(
+    kind: LendingSystemKind,
+    baseUrl: string,
+    credentials: unknown,
+    runtime: ConnectorRuntime,
+  ): LendingSystemConnector {
     const def = this.lendingDefinition(kind);
     return def.create({ baseUrl, credentials: def.parseCredentials(credentials) }, runtime);
   }
 
-  createRail(kind: RailKind, baseUrl: string | null, credentials: unknown, runtime: ConnectorRuntime): MobileMoneyConnector {
+  createRail(
+    kind: RailKind,
+    baseUrl: string | null,
+    credentials: unknown,
+    runtime: ConnectorRuntime,
+  ): MobileMoneyConnector {
     const def = this.railDefinition(kind);
     return def.create({ baseUrl, credentials: def.parseCredentials(credentials) }, runtime);
   }

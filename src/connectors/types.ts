@@ -224,7 +224,10 @@ export interface LendingSystemConnector {
   listTransactions(input: { loanExternalId: string }): Promise<LenderTransaction[]>;
 
   /** The repayment with this external id, or null when the lender has none. */
-  findTransactionByExternalId(input: { loanExternalId: string; externalId: string }): Promise<LenderTransaction | null>;
+  findTransactionByExternalId(input: {
+    loanExternalId: string;
+    externalId: string;
+  }): Promise<LenderTransaction | null>;
 }
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -396,13 +399,20 @@ export interface MobileMoneyConnector {
   verifyCallback(input: VerifyCallbackInput): VerifiedCallback;
 
   /** Parses a verified callback body into events (run in a job, not in the HTTP handler). */
-  parseCallback(input: { rawBody: Buffer; headers: Record<string, string | string[] | undefined>; query: Record<string, string> }): RailEvent[];
+  parseCallback(input: {
+    rawBody: Buffer;
+    headers: Record<string, string | string[] | undefined>;
+    query: Record<string, string>;
+  }): RailEvent[];
 
   /** Reverses/refunds a collection; the result is confirmed later by callback or {@link getReversalStatus}. */
   reverseCollection(input: ReverseCollectionInput): Promise<ReverseCollectionOutput>;
 
   /** Status of a reversal/refund, for rails that can be queried. @throws ConnectorError FLOW_NOT_SUPPORTED */
-  getReversalStatus(input: { providerReversalId: string; reference: string }): Promise<{ status: RailStatus; failureCode: string | null }>;
+  getReversalStatus(input: {
+    providerReversalId: string;
+    reference: string;
+  }): Promise<{ status: RailStatus; failureCode: string | null }>;
 }
 
 // ---------------------------------------------------------------------------------------------------------------

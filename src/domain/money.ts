@@ -76,7 +76,8 @@ export function money(amountMinor: bigint | number | string, currency: string): 
     if (!Number.isSafeInteger(amountMinor)) throw new MoneyError('Minor units must be a safe integer');
     minor = BigInt(amountMinor);
   } else {
-    if (!/^-?\d+$/.test(amountMinor)) throw new MoneyError(`"${amountMinor}" is not an integer amount of minor units`);
+    if (!/^-?\d+$/.test(amountMinor))
+      throw new MoneyError(`"${amountMinor}" is not an integer amount of minor units`);
     minor = BigInt(amountMinor);
   }
   return Object.freeze({ amountMinor: minor, currency: code });
@@ -104,7 +105,11 @@ const DECIMAL = /^(-)?(\d+)(?:\.(\d+))?$/;
  * Parses a decimal string ("1200.50") into minor units at the given (default ISO) exponent.
  * Rejects floats-in-disguise: exponents ("1e3"), spaces, thousands separators, and digits finer than the exponent.
  */
-export function parseDecimalToMinor(amount: string, currency: string, options: DecimalParseOptions = {}): bigint {
+export function parseDecimalToMinor(
+  amount: string,
+  currency: string,
+  options: DecimalParseOptions = {},
+): bigint {
   const exp = options.exponent ?? currencyExponent(currency);
   if (typeof amount !== 'string') throw new MoneyError('Amount must be a decimal string');
   const m = DECIMAL.exec(amount.trim());
@@ -115,7 +120,9 @@ export function parseDecimalToMinor(amount: string, currency: string, options: D
   if (frac.length > exp) {
     const extra = frac.slice(exp);
     if (!/^0+$/.test(extra) || options.allowTrailingZeros === false) {
-      throw new MoneyError(`${currency} amounts have at most ${exp} decimal place${exp === 1 ? '' : 's'}: "${amount}"`);
+      throw new MoneyError(
+        `${currency} amounts have at most ${exp} decimal place${exp === 1 ? '' : 's'}: "${amount}"`,
+      );
     }
     frac = frac.slice(0, exp);
   }

@@ -16,8 +16,7 @@ const ALLOWED: Readonly<Record<PaymentStatus, readonly PaymentStatus[]>> = {
 };
 
 export type TransitionResult =
-  | { ok: true; changed: boolean; to: PaymentStatus }
-  | { ok: false; reason: string };
+  { ok: true; changed: boolean; to: PaymentStatus } | { ok: false; reason: string };
 
 /** Whether `from -> to` is allowed. The same state again is an allowed no-op (duplicates are harmless). */
 export function transition(from: PaymentStatus, to: PaymentStatus): TransitionResult {

@@ -4,7 +4,10 @@
  */
 const COUNTRY_PREFIX: Readonly<Record<string, string>> = { UG: '256', KE: '254', TZ: '255', RW: '250' };
 
-export function normalizePhone(raw: string | null | undefined, defaultCountry: keyof typeof COUNTRY_PREFIX | null = null): string | null {
+export function normalizePhone(
+  raw: string | null | undefined,
+  defaultCountry: keyof typeof COUNTRY_PREFIX | null = null,
+): string | null {
   if (!raw) return null;
   const digits = raw.replace(/[\s\-().]/g, '');
   if (!/^\+?\d{7,15}$/.test(digits)) return null;

@@ -1,6 +1,21 @@
-import { BigIntType, Entity, Enum, Index, ManyToOne, PrimaryKey, Property, Unique, type Opt } from '@mikro-orm/core';
+import {
+  BigIntType,
+  Entity,
+  Enum,
+  Index,
+  ManyToOne,
+  PrimaryKey,
+  Property,
+  Unique,
+  type Opt,
+} from '@mikro-orm/core';
 import { newId } from '../domain/ids';
-import { DISCREPANCY_STATUSES, DISCREPANCY_TYPES, type DiscrepancyStatus, type DiscrepancyType } from '../domain/enums';
+import {
+  DISCREPANCY_STATUSES,
+  DISCREPANCY_TYPES,
+  type DiscrepancyStatus,
+  type DiscrepancyType,
+} from '../domain/enums';
 import { TenantEntity } from './base';
 import { LoanAccount } from './loan-account.entity';
 import { Payment } from './payment.entity';

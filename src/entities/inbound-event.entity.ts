@@ -1,4 +1,14 @@
-import { BlobType, Entity, Enum, Index, ManyToOne, PrimaryKey, Property, Unique, type Opt } from '@mikro-orm/core';
+import {
+  BlobType,
+  Entity,
+  Enum,
+  Index,
+  ManyToOne,
+  PrimaryKey,
+  Property,
+  Unique,
+  type Opt,
+} from '@mikro-orm/core';
 import { newId } from '../domain/ids';
 import { INBOUND_EVENT_STATUSES, type InboundEventStatus } from '../domain/enums';
 import { TenantEntity } from './base';

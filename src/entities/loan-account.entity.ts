@@ -1,4 +1,16 @@
-import { BigIntType, Collection, Entity, Enum, Index, ManyToOne, OneToMany, PrimaryKey, Property, Unique, type Opt } from '@mikro-orm/core';
+import {
+  BigIntType,
+  Collection,
+  Entity,
+  Enum,
+  Index,
+  ManyToOne,
+  OneToMany,
+  PrimaryKey,
+  Property,
+  Unique,
+  type Opt,
+} from '@mikro-orm/core';
 import { newId } from '../domain/ids';
 import { LOAN_STATUSES, type LoanStatus } from '../domain/enums';
 import { TenantEntity } from './base';

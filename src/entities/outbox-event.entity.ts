@@ -7,7 +7,11 @@ import { TenantEntity } from './base';
  * and published by the relay. Ids are ULIDs, so they sort in commit order per process.
  */
 @Entity({ tableName: 'outbox_event' })
-@Index({ name: 'outbox_event_unpublished_idx', expression: 'create index "outbox_event_unpublished_idx" on "outbox_event" ("id") where "published_at" is null' })
+@Index({
+  name: 'outbox_event_unpublished_idx',
+  expression:
+    'create index "outbox_event_unpublished_idx" on "outbox_event" ("id") where "published_at" is null',
+})
 export class OutboxEvent extends TenantEntity {
   @PrimaryKey({ type: 'text' })
   id: Opt<string> = newId('oev');

@@ -1,4 +1,14 @@
-import { BigIntType, Entity, Enum, Index, ManyToOne, PrimaryKey, Property, Unique, type Opt } from '@mikro-orm/core';
+import {
+  BigIntType,
+  Entity,
+  Enum,
+  Index,
+  ManyToOne,
+  PrimaryKey,
+  Property,
+  Unique,
+  type Opt,
+} from '@mikro-orm/core';
 import { newId } from '../domain/ids';
 import { PAYMENT_REQUEST_STATUSES, type PaymentRequestStatus } from '../domain/enums';
 import { TenantEntity } from './base';

@@ -1,6 +1,22 @@
-import { BigIntType, Entity, Enum, Index, ManyToOne, PrimaryKey, Property, Unique, type Opt } from '@mikro-orm/core';
+import {
+  BigIntType,
+  Entity,
+  Enum,
+  Index,
+  ManyToOne,
+  PrimaryKey,
+  Property,
+  Unique,
+  type Opt,
+} from '@mikro-orm/core';
 import { newId } from '../domain/ids';
-import { PAYMENT_STATUSES, RAIL_KINDS, RECONCILIATION_STATES, type PaymentStatus, type ReconciliationState } from '../domain/enums';
+import {
+  PAYMENT_STATUSES,
+  RAIL_KINDS,
+  RECONCILIATION_STATES,
+  type PaymentStatus,
+  type ReconciliationState,
+} from '../domain/enums';
 import type { RailKind } from '../connectors/types';
 import { TenantEntity } from './base';
 import { LoanAccount } from './loan-account.entity';

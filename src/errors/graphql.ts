@@ -8,7 +8,8 @@ import type { Logger } from '../logger';
 import { AppError } from './app-error';
 import { ERROR_CODES, type ErrorCode } from './codes';
 
-const GENERIC_INTERNAL = 'Something went wrong on our side. It has been logged; please retry or contact support.';
+const GENERIC_INTERNAL =
+  'Something went wrong on our side. It has been logged; please retry or contact support.';
 
 /** Connector failures as clients see them: the provider's own message is logged, not returned. */
 export function connectorErrorToAppError(err: ConnectorError): AppError {
@@ -19,13 +20,22 @@ export function connectorErrorToAppError(err: ConnectorError): AppError {
     case 'REQUEST_ENCODING_FAILED':
     case 'DECLINED':
     case 'FLOW_NOT_SUPPORTED':
-      return new AppError('BAD_USER_INPUT', `${err.connector}: ${err.message}`, { cause: err, details: { providerCode: err.providerCode } });
+      return new AppError('BAD_USER_INPUT', `${err.connector}: ${err.message}`, {
+        cause: err,
+        details: { providerCode: err.providerCode },
+      });
     case 'NOT_FOUND':
-      return new AppError('NOT_FOUND', `${err.connector}: the resource was not found at the provider`, { cause: err });
+      return new AppError('NOT_FOUND', `${err.connector}: the resource was not found at the provider`, {
+        cause: err,
+      });
     case 'RATE_LIMITED':
       return new AppError('RATE_LIMITED', `${err.connector} is rate limiting; retry later`, { cause: err });
     default:
-      return new AppError('UPSTREAM_UNAVAILABLE', `${err.connector} is unavailable or answered unexpectedly; retry later`, { cause: err });
+      return new AppError(
+        'UPSTREAM_UNAVAILABLE',
+        `${err.connector} is unavailable or answered unexpectedly; retry later`,
+        { cause: err },
+      );
   }
 }
 
@@ -34,17 +44,20 @@ export function toAppError(raw: unknown): AppError | null {
   const err = unwrapResolverError(raw);
   if (err instanceof AppError) return err;
   if (err instanceof ArgumentValidationError) {
-    const fields = err.extensions.validationErrors as Array<{ property: string; constraints?: Record<string, string> }> | undefined;
+    const fields = err.extensions.validationErrors as
+      Array<{ property: string; constraints?: Record<string, string> }> | undefined;
     const messages = (fields ?? []).flatMap((f) => Object.values(f.constraints ?? {}));
     return new AppError('BAD_USER_INPUT', messages.length ? messages.join('; ') : 'Invalid input', {
       details: { fields: (fields ?? []).map((f) => f.property) },
     });
   }
-  if (err instanceof AuthenticationError) return new AppError('UNAUTHENTICATED', 'A valid API key or token is required');
+  if (err instanceof AuthenticationError)
+    return new AppError('UNAUTHENTICATED', 'A valid API key or token is required');
   if (err instanceof AuthorizationError) return new AppError('FORBIDDEN', 'Your role may not do this');
   if (err instanceof MoneyError) return new AppError('BAD_USER_INPUT', err.message);
   if (err instanceof ConnectorError) return connectorErrorToAppError(err);
-  if (err instanceof UniqueConstraintViolationException) return new AppError('CONFLICT', 'This already exists');
+  if (err instanceof UniqueConstraintViolationException)
+    return new AppError('CONFLICT', 'This already exists');
   return null;
 }
 
@@ -62,18 +75,40 @@ export function formatGraphQLError(logger: Logger) {
     }
     const code = formatted.extensions?.code as string | undefined;
     // Errors Apollo/graphql-js raise before execution (syntax, unknown fields, bad variables) are the client's.
-    if (code === 'GRAPHQL_PARSE_FAILED' || code === 'GRAPHQL_VALIDATION_FAILED' || code === 'BAD_USER_INPUT' || code === 'BAD_REQUEST') {
-      return { message: formatted.message, locations: formatted.locations, extensions: { code: 'BAD_USER_INPUT' } };
+    if (
+      code === 'GRAPHQL_PARSE_FAILED' ||
+      code === 'GRAPHQL_VALIDATION_FAILED' ||
+      code === 'BAD_USER_INPUT' ||
+      code === 'BAD_REQUEST'
+    ) {
+      return {
+        message: formatted.message,
+        locations: formatted.locations,
+        extensions: { code: 'BAD_USER_INPUT' },
+      };
     }
     if (code && (ERROR_CODES as readonly string[]).includes(code) && code !== 'INTERNAL_SERVER_ERROR') {
-      return { message: formatted.message, locations: formatted.locations, path: formatted.path, extensions: { code } };
+      return {
+        message: formatted.message,
+        locations: formatted.locations,
+        path: formatted.path,
+        extensions: { code },
+      };
     }
     const original = unwrapResolverError(raw);
     if (raw instanceof GraphQLError && !raw.originalError && !formatted.path) {
       // A request-level error graphql-js produced (e.g. variable coercion): safe to show, it is about the input.
-      return { message: formatted.message, locations: formatted.locations, extensions: { code: 'BAD_USER_INPUT' } };
+      return {
+        message: formatted.message,
+        locations: formatted.locations,
+        extensions: { code: 'BAD_USER_INPUT' },
+      };
     }
     logger.error({ err: original, path: formatted.path }, 'unhandled error in GraphQL operation');
-    return { message: GENERIC_INTERNAL, path: formatted.path, extensions: { code: 'INTERNAL_SERVER_ERROR' satisfies ErrorCode } };
+    return {
+      message: GENERIC_INTERNAL,
+      path: formatted.path,
+      extensions: { code: 'INTERNAL_SERVER_ERROR' satisfies ErrorCode },
+    };
   };
 }

@@ -12,7 +12,9 @@ export type LipaPubSub = ReturnType<typeof createPubSub<LipaTopics>>;
 
 /** Redis-backed pub/sub shared by every API and worker process. */
 export function createLipaPubSub(publishClient: Redis, subscribeClient: Redis): LipaPubSub {
-  return createPubSub<LipaTopics>({ eventTarget: createRedisEventTarget({ publishClient, subscribeClient }) });
+  return createPubSub<LipaTopics>({
+    eventTarget: createRedisEventTarget({ publishClient, subscribeClient }),
+  });
 }
 
 export const eventsTopic = (organizationId: string): `events:${string}` => `events:${organizationId}`;

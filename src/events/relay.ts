@@ -61,7 +61,12 @@ export class OutboxRelay {
         await this.publish(eventsTopic(row.organization_id), event);
       }
       // knex expands an array binding into a list, hence the placeholders.
-      await conn.execute(`update outbox_event set published_at = now() where id in (${rows.map(() => '?').join(', ')})`, rows.map((r) => r.id), 'run', ctx);
+      await conn.execute(
+        `update outbox_event set published_at = now() where id in (${rows.map(() => '?').join(', ')})`,
+        rows.map((r) => r.id),
+        'run',
+        ctx,
+      );
       return rows.length;
     });
   }

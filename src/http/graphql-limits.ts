@@ -41,10 +41,16 @@ export function depthLimitRule(maxDepth: number) {
         const depth = measure(node.selectionSet, 0, new Set());
         if (depth > maxDepth) {
           context.reportError(
-            new GraphQLError(`Query is nested ${depth > maxDepth + 1 ? 'more than' : ''} ${depth} levels deep; the limit is ${maxDepth}`.replace('  ', ' '), {
-              nodes: [node],
-              extensions: { code: 'BAD_USER_INPUT' },
-            }),
+            new GraphQLError(
+              `Query is nested ${depth > maxDepth + 1 ? 'more than' : ''} ${depth} levels deep; the limit is ${maxDepth}`.replace(
+                '  ',
+                ' ',
+              ),
+              {
+                nodes: [node],
+                extensions: { code: 'BAD_USER_INPUT' },
+              },
+            ),
           );
         }
       },
@@ -76,13 +82,19 @@ export function complexityLimitPlugin(schema: GraphQLSchema, maxComplexity: numb
             });
           } catch (err) {
             // Variables that do not coerce: graphql-js reports them as BAD_USER_INPUT during execution.
-            if (err instanceof GraphQLError) throw new GraphQLError(err.message, { extensions: { code: 'BAD_USER_INPUT', http: { status: 400 } } });
+            if (err instanceof GraphQLError)
+              throw new GraphQLError(err.message, {
+                extensions: { code: 'BAD_USER_INPUT', http: { status: 400 } },
+              });
             throw err;
           }
           if (complexity > maxComplexity) {
-            throw new GraphQLError(`Query is too complex (${complexity}); the limit is ${maxComplexity}. Ask for fewer items or fields.`, {
-              extensions: { code: 'BAD_USER_INPUT' },
-            });
+            throw new GraphQLError(
+              `Query is too complex (${complexity}); the limit is ${maxComplexity}. Ask for fewer items or fields.`,
+              {
+                extensions: { code: 'BAD_USER_INPUT' },
+              },
+            );
           }
         },
       };

@@ -66,12 +66,30 @@ export function opsRouter(services: Services, metrics: Metrics): Router {
     await Promise.all([
       withTimeout(services.orm.em.getConnection().execute('select 1'), 2000, 'PostgreSQL')
         .then(() => (checks.postgres = { ok: true }))
-        .catch((err: Error) => (checks.postgres = { ok: false, error: err.message.includes('did not answer') ? err.message : 'PostgreSQL is unreachable' })),
+        .catch(
+          (err: Error) =>
+            (checks.postgres = {
+              ok: false,
+              error: err.message.includes('did not answer') ? err.message : 'PostgreSQL is unreachable',
+            }),
+        ),
       withTimeout(services.redis.ping(), 1000, 'Redis')
         .then(() => (checks.redis = { ok: true }))
-        .catch((err: Error) => (checks.redis = { ok: false, error: err.message.includes('did not answer') ? err.message : 'Redis is unreachable' })),
+        .catch(
+          (err: Error) =>
+            (checks.redis = {
+              ok: false,
+              error: err.message.includes('did not answer') ? err.message : 'Redis is unreachable',
+            }),
+        ),
       withTimeout(pendingMigrations(services.orm), 3000, 'Migration check')
-        .then((pending) => (checks.migrations = pending.length === 0 ? { ok: true } : { ok: false, error: `${pending.length} pending migration(s): run npx lipa migrate` }))
+        .then(
+          (pending) =>
+            (checks.migrations =
+              pending.length === 0
+                ? { ok: true }
+                : { ok: false, error: `${pending.length} pending migration(s): run npx lipa migrate` }),
+        )
         .catch(() => (checks.migrations = { ok: false, error: 'Cannot read migration state' })),
     ]);
     const ready = Object.values(checks).every((c) => c.ok);

@@ -1,22 +1,32 @@
 import type { Job, Processor } from 'bullmq';
 import type { Services } from '../services/container';
-import { QUEUE_NAMES, type InboundEventJob, type LendingSyncJob, type MaintenanceJob, type PaymentRequestJob, type PostingJob, type ReversalJob } from './queues';
+import {
+  QUEUE_NAMES,
+  type InboundEventJob,
+  type LendingSyncJob,
+  type MaintenanceJob,
+  type PaymentRequestJob,
+  type PostingJob,
+  type ReversalJob,
+} from './queues';
 import type { ProcessorMap } from './worker';
 
 /** Re-enqueues stored callbacks that never reached the queue (Redis was down when they arrived). */
 export async function sweepInbox(services: Services, olderThanSeconds = 10): Promise<number> {
-  const rows = await services.orm.em
-    .getConnection()
-    .execute<Array<{ id: string; organization_id: string }>>(
-      `select id, organization_id from inbound_event
+  const rows = await services.orm.em.getConnection().execute<Array<{ id: string; organization_id: string }>>(
+    `select id, organization_id from inbound_event
         where status = 'RECEIVED' and received_at < now() - (? || ' seconds')::interval
         order by received_at limit 1000`,
-      [String(olderThanSeconds)],
-    );
+    [String(olderThanSeconds)],
+  );
   if (rows.length === 0) return 0;
   // Same job id as the ingest path: an event still in the queue is not added twice.
   await services.queues.inboundEvents.addBulk(
-    rows.map((r) => ({ name: 'process', data: { organizationId: r.organization_id, inboundEventId: r.id }, opts: { jobId: r.id } })),
+    rows.map((r) => ({
+      name: 'process',
+      data: { organizationId: r.organization_id, inboundEventId: r.id },
+      opts: { jobId: r.id },
+    })),
   );
   return rows.length;
 }
@@ -30,20 +40,41 @@ export function buildProcessors(services: Services): ProcessorMap {
     }) as Processor,
     [QUEUE_NAMES.posting]: (async (job: Job<PostingJob>) => {
       const finalAttempt = job.attemptsMade + 1 >= (job.opts.attempts ?? 1);
-      if (job.name === 'undo') return { undo: await services.posting.undoPosting(job.data.organizationId, job.data.paymentId, { finalAttempt }) };
+      if (job.name === 'undo')
+        return {
+          undo: await services.posting.undoPosting(job.data.organizationId, job.data.paymentId, {
+            finalAttempt,
+          }),
+        };
       const matched = await services.matching.matchPayment(job.data.organizationId, job.data.paymentId);
       if (!matched) return { matched: false };
-      return { matched: true, posting: await services.posting.postPayment(job.data.organizationId, job.data.paymentId, { finalAttempt }) };
+      return {
+        matched: true,
+        posting: await services.posting.postPayment(job.data.organizationId, job.data.paymentId, {
+          finalAttempt,
+        }),
+      };
     }) as Processor,
     [QUEUE_NAMES.paymentRequests]: (async (job: Job<PaymentRequestJob>) => {
-      return { status: await services.paymentRequests.checkPaymentRequest(job.data.organizationId, job.data.paymentRequestId) };
+      return {
+        status: await services.paymentRequests.checkPaymentRequest(
+          job.data.organizationId,
+          job.data.paymentRequestId,
+        ),
+      };
     }) as Processor,
     [QUEUE_NAMES.reversals]: (async (job: Job<ReversalJob>) => {
-      return { status: await services.paymentRequests.checkReversal(job.data.organizationId, job.data.reversalId) };
+      return {
+        status: await services.paymentRequests.checkReversal(job.data.organizationId, job.data.reversalId),
+      };
     }) as Processor,
     [QUEUE_NAMES.lendingSync]: (async (job: Job<LendingSyncJob & { loanIds?: string[] }>) => {
       if (job.name === 'details') {
-        return services.sync.refreshDetails(job.data.organizationId, job.data.lendingSourceId, job.data.loanIds ?? []);
+        return services.sync.refreshDetails(
+          job.data.organizationId,
+          job.data.lendingSourceId,
+          job.data.loanIds ?? [],
+        );
       }
       const run = await services.sync.runSync(job.data.organizationId, job.data.syncRunId!);
       return { status: run.status, processed: run.processed, failed: run.failed };

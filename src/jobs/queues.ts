@@ -82,7 +82,15 @@ export class Queues {
   }
 
   all(): Queue[] {
-    return [this.inboundEvents, this.lendingSync, this.posting, this.paymentRequests, this.reversals, this.reconciliation, this.maintenance] as Queue[];
+    return [
+      this.inboundEvents,
+      this.lendingSync,
+      this.posting,
+      this.paymentRequests,
+      this.reversals,
+      this.reconciliation,
+      this.maintenance,
+    ] as Queue[];
   }
 
   async close(): Promise<void> {

@@ -34,12 +34,20 @@ export function startWorkers(options: {
           log[level]({ jobId: job.id, attempt: job.attemptsMade + 1, ms: Date.now() - started }, 'job done');
           return result;
         } catch (err) {
-          options.metrics?.jobs.inc({ queue: name, outcome: err instanceof UnrecoverableError ? 'dead' : 'failed' });
+          options.metrics?.jobs.inc({
+            queue: name,
+            outcome: err instanceof UnrecoverableError ? 'dead' : 'failed',
+          });
           log.warn({ jobId: job.id, attempt: job.attemptsMade + 1, err }, 'job failed');
           throw err;
         }
       },
-      { connection: options.connection, prefix: options.prefix, concurrency: options.concurrency?.[name] ?? 4, autorun: true },
+      {
+        connection: options.connection,
+        prefix: options.prefix,
+        concurrency: options.concurrency?.[name] ?? 4,
+        autorun: true,
+      },
     );
     worker.on('error', (err) => log.error({ err }, 'worker error'));
     workers.push(worker);

@@ -16,7 +16,10 @@ export class ApiKeyResolver {
 
   @Authorized(...PERMISSIONS.manageApiKeys)
   @Mutation(() => CreatedApiKeyType, { description: 'Creates an API key; the secret is returned once' })
-  async createApiKey(@Arg('input') input: CreateApiKeyInput, @Ctx() ctx: GraphQLContext): Promise<CreatedApiKeyType> {
+  async createApiKey(
+    @Arg('input') input: CreateApiKeyInput,
+    @Ctx() ctx: GraphQLContext,
+  ): Promise<CreatedApiKeyType> {
     const created = await ctx.services.organizations.createApiKey(scopeOf(ctx), input);
     return Object.assign(new CreatedApiKeyType(), { apiKey: toApiKeyType(created.apiKey), key: created.key });
   }

@@ -12,7 +12,8 @@ export class BorrowerResolver {
     const scope = scopeOf(ctx);
     const b = await ctx.services.loanQuery.getBorrower(scope, id);
     let visible = scope.principal.role !== 'PARTNER';
-    if (scope.principal.role === 'AGENT') visible = await ctx.services.loanQuery.isAssignedToAgent(scope, id, scope.principal.actorId);
+    if (scope.principal.role === 'AGENT')
+      visible = await ctx.services.loanQuery.isAssignedToAgent(scope, id, scope.principal.actorId);
     return toBorrowerType(b, visible);
   }
 }

@@ -9,4 +9,13 @@ import { SyncResolver } from './sync.resolver';
 import { PaymentRequestResolver } from './payment-request.resolver';
 
 // eslint-disable-next-line @typescript-eslint/no-unsafe-function-type
-export const RESOLVERS: NonEmptyArray<Function> = [MeResolver, ApiKeyResolver, SourceResolver, LoanAccountResolver, BorrowerResolver, PaymentResolver, SyncResolver, PaymentRequestResolver];
+export const RESOLVERS: NonEmptyArray<Function> = [
+  MeResolver,
+  ApiKeyResolver,
+  SourceResolver,
+  LoanAccountResolver,
+  BorrowerResolver,
+  PaymentResolver,
+  SyncResolver,
+  PaymentRequestResolver,
+];

@@ -12,7 +12,13 @@ import { LoanAccountsArgs } from '../schema/loan/loan-accounts.args';
 import { PaymentConnection } from '../schema/payment/payment.type';
 import { LendingSourceType } from '../schema/source/lending-source.type';
 import { toConnection } from '../services/pagination';
-import { toBorrowerType, toInstallmentType, toLendingSourceType, toLoanAccountType, toPaymentType } from './mappers';
+import {
+  toBorrowerType,
+  toInstallmentType,
+  toLendingSourceType,
+  toLoanAccountType,
+  toPaymentType,
+} from './mappers';
 
 @Resolver(() => LoanAccountType)
 export class LoanAccountResolver {
@@ -24,23 +30,32 @@ export class LoanAccountResolver {
 
   @Authorized(...PERMISSIONS.readLoans)
   @Query(() => LoanAccountConnection)
-  async loanAccounts(@Args() args: LoanAccountsArgs, @Ctx() ctx: GraphQLContext): Promise<LoanAccountConnection> {
+  async loanAccounts(
+    @Args() args: LoanAccountsArgs,
+    @Ctx() ctx: GraphQLContext,
+  ): Promise<LoanAccountConnection> {
     const page = await ctx.services.loanQuery.listLoanAccounts(scopeOf(ctx), args.filter, args);
     return toConnection(page, toLoanAccountType);
   }
 
   @FieldResolver(() => LendingSourceType)
   async source(@Root() loan: LoanAccountType, @Ctx() ctx: GraphQLContext): Promise<LendingSourceType> {
-    return toLendingSourceType(await ctx.services.sources.getLendingSource(scopeOf(ctx), loan.lendingSourceId));
+    return toLendingSourceType(
+      await ctx.services.sources.getLendingSource(scopeOf(ctx), loan.lendingSourceId),
+    );
   }
 
-  @FieldResolver(() => MoneyType, { description: 'Succeeded payments matched to this loan and not yet posted to the lender' })
+  @FieldResolver(() => MoneyType, {
+    description: 'Succeeded payments matched to this loan and not yet posted to the lender',
+  })
   async unpostedPayments(@Root() loan: LoanAccountType, @Ctx() ctx: GraphQLContext): Promise<MoneyType> {
     const u = await ctx.loaders.unposted.load(loan.id);
     return MoneyType.of(u.unpostedPayments, loan.currency);
   }
 
-  @FieldResolver(() => MoneyType, { description: 'Reversals of posted payments not yet undone at the lender' })
+  @FieldResolver(() => MoneyType, {
+    description: 'Reversals of posted payments not yet undone at the lender',
+  })
   async unpostedReversals(@Root() loan: LoanAccountType, @Ctx() ctx: GraphQLContext): Promise<MoneyType> {
     const u = await ctx.loaders.unposted.load(loan.id);
     return MoneyType.of(u.unpostedReversals, loan.currency);
@@ -49,7 +64,10 @@ export class LoanAccountResolver {
   @FieldResolver(() => MoneyType, { description: 'lenderOutstanding - unpostedPayments + unpostedReversals' })
   async balance(@Root() loan: LoanAccountType, @Ctx() ctx: GraphQLContext): Promise<MoneyType> {
     const u = await ctx.loaders.unposted.load(loan.id);
-    return MoneyType.of(liveBalance(loan.lenderOutstandingMinor, u.unpostedPayments, u.unpostedReversals), loan.currency);
+    return MoneyType.of(
+      liveBalance(loan.lenderOutstandingMinor, u.unpostedPayments, u.unpostedReversals),
+      loan.currency,
+    );
   }
 
   @FieldResolver(() => [InstallmentType])
@@ -66,7 +84,11 @@ export class LoanAccountResolver {
   }
 
   @FieldResolver(() => PaymentConnection)
-  async payments(@Root() loan: LoanAccountType, @Args() args: PaginationArgs, @Ctx() ctx: GraphQLContext): Promise<PaymentConnection> {
+  async payments(
+    @Root() loan: LoanAccountType,
+    @Args() args: PaginationArgs,
+    @Ctx() ctx: GraphQLContext,
+  ): Promise<PaymentConnection> {
     const scope = scopeOf(ctx);
     const page = await ctx.services.paymentQuery.listPayments(scope, { loanAccountId: loan.id }, args);
     return toConnection(page, (p) => toPaymentType(p, scope.principal, loan.assignedAgentId));

@@ -66,7 +66,11 @@ export function toBorrowerType(b: Borrower, contactVisible: boolean): BorrowerTy
   return t;
 }
 
-export function toPaymentType(p: Payment, principal: Principal, assignedAgentId: string | null = null): PaymentType {
+export function toPaymentType(
+  p: Payment,
+  principal: Principal,
+  assignedAgentId: string | null = null,
+): PaymentType {
   const t = new PaymentType();
   t.id = p.id;
   t.rail = p.rail;
@@ -74,7 +78,9 @@ export function toPaymentType(p: Payment, principal: Principal, assignedAgentId:
   t.amount = MoneyType.of(p.amountMinor, p.currency);
   t.status = p.status;
   t.reconciliationState = p.reconciliationState;
-  t.payerReference = canSeeContactData(principal, assignedAgentId) ? (p.payerReference ?? null) : maskPhone(p.payerReference);
+  t.payerReference = canSeeContactData(principal, assignedAgentId)
+    ? (p.payerReference ?? null)
+    : maskPhone(p.payerReference);
   t.accountReference = p.accountReference ?? null;
   t.receivedAt = p.receivedAt;
   t.postedAt = p.postedAt ?? null;

@@ -11,7 +11,11 @@ export class MeResolver {
     const scope = scopeOf(ctx);
     const org = await ctx.services.organizations.getOrganization(scope);
     const me = new MeType();
-    me.organization = Object.assign(new OrganizationType(), { id: org.id, name: org.name, timeZone: org.timeZone });
+    me.organization = Object.assign(new OrganizationType(), {
+      id: org.id,
+      name: org.name,
+      timeZone: org.timeZone,
+    });
     me.role = scope.principal.role;
     me.actorType = scope.principal.actorType;
     me.actorId = scope.principal.actorId;

@@ -51,26 +51,57 @@ export function toReversalType(r: Reversal): ReversalType {
 @Resolver()
 export class PaymentRequestResolver {
   @Authorized(...PERMISSIONS.requestPayment)
-  @Mutation(() => PaymentRequestType, { description: "Sends a pay-now prompt to the borrower's phone (honours Idempotency-Key)" })
-  async requestPayment(@Arg('input') input: RequestPaymentInput, @Ctx() ctx: GraphQLContext): Promise<PaymentRequestType> {
-    return withIdempotency(ctx, 'requestPayment', input, async () => toPaymentRequestType(await ctx.services.paymentRequests.requestPayment(scopeOf(ctx), input)), PaymentRequestType);
+  @Mutation(() => PaymentRequestType, {
+    description: "Sends a pay-now prompt to the borrower's phone (honours Idempotency-Key)",
+  })
+  async requestPayment(
+    @Arg('input') input: RequestPaymentInput,
+    @Ctx() ctx: GraphQLContext,
+  ): Promise<PaymentRequestType> {
+    return withIdempotency(
+      ctx,
+      'requestPayment',
+      input,
+      async () =>
+        toPaymentRequestType(await ctx.services.paymentRequests.requestPayment(scopeOf(ctx), input)),
+      PaymentRequestType,
+    );
   }
 
   @Authorized(...PERMISSIONS.readPayments)
   @Query(() => PaymentRequestType)
-  async paymentRequest(@Arg('id', () => ID) id: string, @Ctx() ctx: GraphQLContext): Promise<PaymentRequestType> {
+  async paymentRequest(
+    @Arg('id', () => ID) id: string,
+    @Ctx() ctx: GraphQLContext,
+  ): Promise<PaymentRequestType> {
     return toPaymentRequestType(await ctx.services.paymentRequests.getRequest(scopeOf(ctx), id));
   }
 
   @Authorized(...PERMISSIONS.reversePayment)
-  @Mutation(() => ReversalType, { description: 'Asks the rail to reverse a payment; the payment changes when the rail confirms (honours Idempotency-Key)' })
-  async reversePayment(@Arg('input') input: ReversePaymentInput, @Ctx() ctx: GraphQLContext): Promise<ReversalType> {
-    return withIdempotency(ctx, 'reversePayment', input, async () => toReversalType(await ctx.services.paymentRequests.reversePayment(scopeOf(ctx), input)), ReversalType);
+  @Mutation(() => ReversalType, {
+    description:
+      'Asks the rail to reverse a payment; the payment changes when the rail confirms (honours Idempotency-Key)',
+  })
+  async reversePayment(
+    @Arg('input') input: ReversePaymentInput,
+    @Ctx() ctx: GraphQLContext,
+  ): Promise<ReversalType> {
+    return withIdempotency(
+      ctx,
+      'reversePayment',
+      input,
+      async () => toReversalType(await ctx.services.paymentRequests.reversePayment(scopeOf(ctx), input)),
+      ReversalType,
+    );
   }
 
   @Authorized(...PERMISSIONS.readPayments)
   @Query(() => ReversalConnection)
-  async reversals(@Args() args: PaginationArgs, @Arg('paymentId', () => ID, { nullable: true }) paymentId: string | null, @Ctx() ctx: GraphQLContext): Promise<ReversalConnection> {
+  async reversals(
+    @Args() args: PaginationArgs,
+    @Arg('paymentId', () => ID, { nullable: true }) paymentId: string | null,
+    @Ctx() ctx: GraphQLContext,
+  ): Promise<ReversalConnection> {
     const scope = scopeOf(ctx);
     const page = await findPage(scope.em, ReversalEntity, paymentId ? { payment: paymentId } : {}, args);
     return toConnection(page, toReversalType);

@@ -28,10 +28,19 @@ export class PaymentResolver {
   }
 
   @Authorized(...PERMISSIONS.reconcile)
-  @Mutation(() => PaymentType, { description: 'Matches a payment to a loan by hand, closes its unmatched discrepancy and posts it' })
-  async matchPayment(@Arg('paymentId', () => ID) paymentId: string, @Arg('loanAccountId', () => ID) loanAccountId: string, @Ctx() ctx: GraphQLContext): Promise<PaymentType> {
+  @Mutation(() => PaymentType, {
+    description: 'Matches a payment to a loan by hand, closes its unmatched discrepancy and posts it',
+  })
+  async matchPayment(
+    @Arg('paymentId', () => ID) paymentId: string,
+    @Arg('loanAccountId', () => ID) loanAccountId: string,
+    @Ctx() ctx: GraphQLContext,
+  ): Promise<PaymentType> {
     const scope = scopeOf(ctx);
-    return toPaymentType(await ctx.services.matching.manualMatch(scope, paymentId, loanAccountId), scope.principal);
+    return toPaymentType(
+      await ctx.services.matching.manualMatch(scope, paymentId, loanAccountId),
+      scope.principal,
+    );
   }
 
   @FieldResolver(() => PaymentSourceType)
@@ -41,7 +50,10 @@ export class PaymentResolver {
   }
 
   @FieldResolver(() => LoanAccountType, { nullable: true })
-  async loanAccount(@Root() payment: PaymentType, @Ctx() ctx: GraphQLContext): Promise<LoanAccountType | null> {
+  async loanAccount(
+    @Root() payment: PaymentType,
+    @Ctx() ctx: GraphQLContext,
+  ): Promise<LoanAccountType | null> {
     const scope = scopeOf(ctx);
     if (!payment.loanAccountId || scope.principal.role === 'PARTNER') return null;
     const loan = await ctx.loaders.loanAccount.load(payment.loanAccountId);

@@ -23,14 +23,24 @@ export class SourceResolver {
   }
 
   @Authorized(...PERMISSIONS.manageSources)
-  @Mutation(() => LendingSourceType, { description: 'Connects a lending system (credentials are encrypted at rest)' })
-  async registerLendingSource(@Arg('input') input: RegisterLendingSourceInput, @Ctx() ctx: GraphQLContext): Promise<LendingSourceType> {
+  @Mutation(() => LendingSourceType, {
+    description: 'Connects a lending system (credentials are encrypted at rest)',
+  })
+  async registerLendingSource(
+    @Arg('input') input: RegisterLendingSourceInput,
+    @Ctx() ctx: GraphQLContext,
+  ): Promise<LendingSourceType> {
     return toLendingSourceType(await ctx.services.sources.registerLendingSource(scopeOf(ctx), input));
   }
 
   @Authorized(...PERMISSIONS.manageSources)
-  @Mutation(() => PaymentSourceType, { description: 'Connects a payment rail; give the returned callbackUrl to the provider' })
-  async registerPaymentSource(@Arg('input') input: RegisterPaymentSourceInput, @Ctx() ctx: GraphQLContext): Promise<PaymentSourceType> {
+  @Mutation(() => PaymentSourceType, {
+    description: 'Connects a payment rail; give the returned callbackUrl to the provider',
+  })
+  async registerPaymentSource(
+    @Arg('input') input: RegisterPaymentSourceInput,
+    @Ctx() ctx: GraphQLContext,
+  ): Promise<PaymentSourceType> {
     const source = await ctx.services.sources.registerPaymentSource(scopeOf(ctx), input);
     return toPaymentSourceType(source, ctx.services.sources.callbackUrl(source));
   }

@@ -26,10 +26,16 @@ export class SyncResolver {
   @Mutation(() => SyncRunType, { description: 'Starts a loan sync (or returns the one already running)' })
   async syncLoanAccounts(
     @Arg('sourceId', () => ID) sourceId: string,
-    @Arg('full', () => Boolean, { nullable: true, description: 'Force a full sync instead of an incremental one' }) full: boolean | null,
+    @Arg('full', () => Boolean, {
+      nullable: true,
+      description: 'Force a full sync instead of an incremental one',
+    })
+    full: boolean | null,
     @Ctx() ctx: GraphQLContext,
   ): Promise<SyncRunType> {
-    return toSyncRunType(await ctx.services.sync.startSync(scopeOf(ctx), sourceId, full ? 'FULL' : undefined));
+    return toSyncRunType(
+      await ctx.services.sync.startSync(scopeOf(ctx), sourceId, full ? 'FULL' : undefined),
+    );
   }
 
   @Authorized(...PERMISSIONS.syncLoans)

@@ -77,12 +77,24 @@ export function createServices(infra: Infrastructure): Services {
     loanQuery: new LoanQueryService(orm),
     paymentQuery: new PaymentQueryService(),
     ingest: new IngestService(orm, sources, queues, logger.child({ component: 'ingest' })),
-    paymentEvents: new PaymentEventService(orm, sources, queues, logger.child({ component: 'payment-events' })),
+    paymentEvents: new PaymentEventService(
+      orm,
+      sources,
+      queues,
+      logger.child({ component: 'payment-events' }),
+    ),
     sync: new SyncService(orm, sources, queues, logger.child({ component: 'sync' })),
     matching: new MatchingService(orm, queues, logger.child({ component: 'matching' })),
     posting: new PostingService(orm, sources, logger.child({ component: 'posting' })),
     paymentRequests: undefined as never,
   };
-  services.paymentRequests = new PaymentRequestService(orm, sources, services.paymentEvents, queues, logger.child({ component: 'payment-requests' }), config.paymentRequestTimeoutSeconds);
+  services.paymentRequests = new PaymentRequestService(
+    orm,
+    sources,
+    services.paymentEvents,
+    queues,
+    logger.child({ component: 'payment-requests' }),
+    config.paymentRequestTimeoutSeconds,
+  );
   return services;
 }

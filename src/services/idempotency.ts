@@ -45,7 +45,11 @@ export async function withIdempotency<T extends object>(
       break;
     } catch (err) {
       if (!(err instanceof UniqueConstraintViolationException)) throw err;
-      const existing = await em.findOneOrFail(IdempotencyRecord, { principalId: principal.actorId, key }, { refresh: true });
+      const existing = await em.findOneOrFail(
+        IdempotencyRecord,
+        { principalId: principal.actorId, key },
+        { refresh: true },
+      );
       if (existing.expiresAt.getTime() < Date.now()) {
         await em.nativeDelete(IdempotencyRecord, { id: existing.id });
         continue;
@@ -53,14 +57,19 @@ export async function withIdempotency<T extends object>(
       if (existing.operation !== operation || existing.requestHash !== requestHash) {
         throw conflict('This Idempotency-Key was already used with different input');
       }
-      if (existing.state === 'IN_PROGRESS') throw conflict('A request with this Idempotency-Key is still being processed; retry shortly');
+      if (existing.state === 'IN_PROGRESS')
+        throw conflict('A request with this Idempotency-Key is still being processed; retry shortly');
       return Object.assign(new ResultClass(), existing.response as object);
     }
   }
 
   try {
     const result = await run();
-    await em.nativeUpdate(IdempotencyRecord, { principalId: principal.actorId, key }, { state: 'COMPLETED', response: JSON.parse(JSON.stringify(result)) });
+    await em.nativeUpdate(
+      IdempotencyRecord,
+      { principalId: principal.actorId, key },
+      { state: 'COMPLETED', response: JSON.parse(JSON.stringify(result)) },
+    );
     return result;
   } catch (err) {
     // A failed attempt is not cached: the caller may fix the input or retry with the same key.

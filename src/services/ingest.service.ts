@@ -80,22 +80,42 @@ export class IngestService {
     const values: string[] = [];
     for (const e of unique) {
       values.push('(?, ?, ?, ?, ?, ?, ?::jsonb, ?::jsonb, ?)');
-      params.push(`evt_${ulid()}`, e.organizationId, e.sourceId, e.providerEventId, e.eventType, e.method, e.headers, e.query, e.rawBody);
+      params.push(
+        `evt_${ulid()}`,
+        e.organizationId,
+        e.sourceId,
+        e.providerEventId,
+        e.eventType,
+        e.method,
+        e.headers,
+        e.query,
+        e.rawBody,
+      );
     }
     // `xmax = 0` marks fresh inserts; a conflicting row is touched only to count the duplicate.
-    const rows = await this.orm.em.getConnection().execute<Array<{ id: string; inserted: boolean; payment_source_id: string; provider_event_id: string }>>(
-      `insert into inbound_event (id, organization_id, payment_source_id, provider_event_id, event_type, method, headers, query, raw_body)
+    const rows = await this.orm.em
+      .getConnection()
+      .execute<
+        Array<{ id: string; inserted: boolean; payment_source_id: string; provider_event_id: string }>
+      >(
+        `insert into inbound_event (id, organization_id, payment_source_id, provider_event_id, event_type, method, headers, query, raw_body)
        values ${values.join(', ')}
        on conflict (payment_source_id, provider_event_id)
        do update set duplicate_count = inbound_event.duplicate_count + 1
        returning id, (xmax = 0) as inserted, payment_source_id, provider_event_id`,
-      params,
-    );
+        params,
+      );
     const byKey = new Map(rows.map((r) => [`${r.payment_source_id}\u0000${r.provider_event_id}`, r]));
     if (extraCopies.size > 0) {
       for (const [k, n] of extraCopies) {
         const row = byKey.get(k);
-        if (row) await this.orm.em.getConnection().execute('update inbound_event set duplicate_count = duplicate_count + ? where id = ?', [n, row.id]);
+        if (row)
+          await this.orm.em
+            .getConnection()
+            .execute('update inbound_event set duplicate_count = duplicate_count + ? where id = ?', [
+              n,
+              row.id,
+            ]);
       }
     }
     const seen = new Set<string>();
@@ -108,9 +128,13 @@ export class IngestService {
     });
   }
 
-  private async enqueueBatch(items: Array<{ organizationId: string; inboundEventId: string }>): Promise<boolean[]> {
+  private async enqueueBatch(
+    items: Array<{ organizationId: string; inboundEventId: string }>,
+  ): Promise<boolean[]> {
     try {
-      await this.queues.inboundEvents.addBulk(items.map((d) => ({ name: 'process', data: d, opts: { jobId: d.inboundEventId } })));
+      await this.queues.inboundEvents.addBulk(
+        items.map((d) => ({ name: 'process', data: d, opts: { jobId: d.inboundEventId } })),
+      );
       return items.map(() => true);
     } catch (err) {
       // Stored and acknowledged; the sweeper enqueues these once Redis is back (nothing is lost).
@@ -122,8 +146,10 @@ export class IngestService {
   async acceptCallback(req: CallbackRequest): Promise<CallbackReply> {
     const source = await this.sources.sourceForCallback(req.sourceId);
     if (!source) return { status: 404, body: { error: 'NOT_FOUND', message: 'Unknown source' } };
-    if (source.status === 'DISABLED') return { status: 403, body: { error: 'FORBIDDEN', message: 'Source is disabled' } };
-    if (!source.connector) return { status: 503, body: { error: 'UPSTREAM_UNAVAILABLE', message: 'Source is not usable' } };
+    if (source.status === 'DISABLED')
+      return { status: 403, body: { error: 'FORBIDDEN', message: 'Source is disabled' } };
+    if (!source.connector)
+      return { status: 503, body: { error: 'UPSTREAM_UNAVAILABLE', message: 'Source is not usable' } };
 
     let verified;
     try {
@@ -137,11 +163,17 @@ export class IngestService {
       });
     } catch (err) {
       if (err instanceof ConnectorError && err.code === 'WEBHOOK_SIGNATURE_INVALID') {
-        this.logger.warn({ sourceId: source.id, kind: source.kind }, 'callback rejected: bad token or signature');
+        this.logger.warn(
+          { sourceId: source.id, kind: source.kind },
+          'callback rejected: bad token or signature',
+        );
         return { status: 401, body: { error: 'UNAUTHENTICATED', message: 'Callback authentication failed' } };
       }
       if (err instanceof ConnectorError) {
-        return { status: 400, body: { error: 'BAD_USER_INPUT', message: 'Callback body is not in the expected format' } };
+        return {
+          status: 400,
+          body: { error: 'BAD_USER_INPUT', message: 'Callback body is not in the expected format' },
+        };
       }
       throw err;
     }
@@ -163,7 +195,11 @@ export class IngestService {
         }),
       ),
     );
-    await Promise.all(stored.filter((r) => r.inserted).map((r) => this.enqueues.submit({ organizationId: source.organizationId, inboundEventId: r.id })));
+    await Promise.all(
+      stored
+        .filter((r) => r.inserted)
+        .map((r) => this.enqueues.submit({ organizationId: source.organizationId, inboundEventId: r.id })),
+    );
     return verified.ack;
   }
 }

@@ -47,10 +47,15 @@ export class MatchingService {
   /** Matches one payment if it is unmatched; returns whether it is now matched to a loan. */
   async matchPayment(organizationId: string, paymentId: string): Promise<boolean> {
     const em = scopedFork(this.orm.em, organizationId);
-    const payment = await em.findOne(Payment, { id: paymentId }, { populate: ['paymentSource', 'paymentSource.lendingSource'] });
+    const payment = await em.findOne(
+      Payment,
+      { id: paymentId },
+      { populate: ['paymentSource', 'paymentSource.lendingSource'] },
+    );
     // The job is enqueued after the payment committed; if it is not visible yet, let the job retry.
     if (!payment) throw new Error(`payment ${paymentId} is not visible yet`);
-    if (payment.reconciliationState !== 'UNMATCHED') return payment.loanAccount !== null && payment.loanAccount !== undefined;
+    if (payment.reconciliationState !== 'UNMATCHED')
+      return payment.loanAccount !== null && payment.loanAccount !== undefined;
     if (payment.status !== 'SUCCEEDED') return false;
     const conn = em.getConnection();
     const lendingSourceId = payment.paymentSource.lendingSource?.id ?? null;
@@ -65,7 +70,15 @@ export class MatchingService {
               where l.organization_id = ? ${scopeSql} and l.missing_upstream_since is null
                 and (l.account_number = ? or upper(l.external_reference) = ? or l.external_id = ?
                      or regexp_replace(l.account_number, '[^A-Z0-9]', '', 'g') = ? or regexp_replace(upper(coalesce(l.external_reference, '')), '[^A-Z0-9]', '', 'g') = ?)`,
-            [organizationId, ...scopeArgs, payment.accountReference!.trim().toUpperCase(), payment.accountReference!.trim().toUpperCase(), payment.accountReference!.trim(), key, key],
+            [
+              organizationId,
+              ...scopeArgs,
+              payment.accountReference!.trim().toUpperCase(),
+              payment.accountReference!.trim().toUpperCase(),
+              payment.accountReference!.trim(),
+              key,
+              key,
+            ],
           )
         ).map(toCandidate)
       : [];
@@ -74,7 +87,10 @@ export class MatchingService {
     if (payment.paymentRequestId) {
       const req = await em.findOne(PaymentRequest, { id: payment.paymentRequestId });
       if (req) {
-        const rows = await conn.execute<CandidateRow[]>(`select ${CANDIDATE_COLUMNS} from loan_account l where l.organization_id = ? and l.id = ?`, [organizationId, req.loanAccount.id]);
+        const rows = await conn.execute<CandidateRow[]>(
+          `select ${CANDIDATE_COLUMNS} from loan_account l where l.organization_id = ? and l.id = ?`,
+          [organizationId, req.loanAccount.id],
+        );
         requestLoan = rows[0] ? toCandidate(rows[0]) : null;
       }
     }
@@ -90,7 +106,14 @@ export class MatchingService {
         ).map(toCandidate)
       : [];
 
-    const decision = decideMatch({ amountMinor: payment.amountMinor, currency: payment.currency, accountReference: payment.accountReference ?? null, requestLoan, byReference, byPhone });
+    const decision = decideMatch({
+      amountMinor: payment.amountMinor,
+      currency: payment.currency,
+      accountReference: payment.accountReference ?? null,
+      requestLoan,
+      byReference,
+      byPhone,
+    });
     await em.transactional(async (tx) => {
       const p = await tx.findOneOrFail(Payment, { id: paymentId });
       if (p.reconciliationState !== 'UNMATCHED') return;
@@ -113,14 +136,28 @@ export class MatchingService {
             organization: tx.getReference(Organization, organizationId),
             type: 'UNMATCHED_PAYMENT',
             dedupeKey,
-            summary: decision.outcome === 'AMBIGUOUS' ? `Several loans could be meant (${decision.rule}); not guessed` : 'No loan matches this payment',
+            summary:
+              decision.outcome === 'AMBIGUOUS'
+                ? `Several loans could be meant (${decision.rule}); not guessed`
+                : 'No loan matches this payment',
             payment: p,
             amountMinor: p.amountMinor,
             currency: p.currency,
-            evidence: { paymentId: p.id, providerTransactionId: p.providerTransactionId, candidates: decision.outcome === 'AMBIGUOUS' ? decision.candidates : [], ...decision.evidence },
+            evidence: {
+              paymentId: p.id,
+              providerTransactionId: p.providerTransactionId,
+              candidates: decision.outcome === 'AMBIGUOUS' ? decision.candidates : [],
+              ...decision.evidence,
+            },
           });
           tx.persist(d);
-          recordEvent(tx, { organizationId, type: 'discrepancy.opened', aggregateType: 'discrepancy', aggregateId: d.id, payload: { discrepancyId: d.id, type: 'UNMATCHED_PAYMENT', paymentId: p.id } });
+          recordEvent(tx, {
+            organizationId,
+            type: 'discrepancy.opened',
+            aggregateType: 'discrepancy',
+            aggregateId: d.id,
+            payload: { discrepancyId: d.id, type: 'UNMATCHED_PAYMENT', paymentId: p.id },
+          });
         }
       }
     });
@@ -134,11 +171,15 @@ export class MatchingService {
     if (!payment) throw notFound('Payment', paymentId);
     const loan = await scope.em.findOne(LoanAccount, { id: loanAccountId });
     if (!loan) throw notFound('Loan account', loanAccountId);
-    if (payment.status !== 'SUCCEEDED') throw badInput(`Only succeeded payments can be matched; this one is ${payment.status}`);
+    if (payment.status !== 'SUCCEEDED')
+      throw badInput(`Only succeeded payments can be matched; this one is ${payment.status}`);
     if (!['UNMATCHED', 'MATCHED', 'POSTING_FAILED'].includes(payment.reconciliationState)) {
-      throw conflict(`The payment is already ${payment.reconciliationState.toLowerCase().replace(/_/g, ' ')}; reverse it before matching it elsewhere`);
+      throw conflict(
+        `The payment is already ${payment.reconciliationState.toLowerCase().replace(/_/g, ' ')}; reverse it before matching it elsewhere`,
+      );
     }
-    if (loan.currency !== payment.currency) throw badInput(`The payment is in ${payment.currency} but the loan is in ${loan.currency}`);
+    if (loan.currency !== payment.currency)
+      throw badInput(`The payment is in ${payment.currency} but the loan is in ${loan.currency}`);
     await scope.em.transactional(async (tx) => {
       const p = await tx.findOneOrFail(Payment, { id: paymentId });
       p.loanAccount = tx.getReference(LoanAccount, loan.id);
@@ -146,19 +187,42 @@ export class MatchingService {
       p.matchRule = 'MANUAL';
       p.matchEvidence = { matchedBy: scope.principal.actorId };
       p.postingError = null;
-      recordEvent(tx, { organizationId: scope.principal.organizationId, type: 'payment.matched', aggregateType: 'payment', aggregateId: p.id, payload: { paymentId: p.id, loanAccountId: loan.id, rule: 'MANUAL' } });
-      const open = await tx.find(Discrepancy, { payment: p.id, type: 'UNMATCHED_PAYMENT', status: { $in: ['OPEN', 'IN_REVIEW'] } });
+      recordEvent(tx, {
+        organizationId: scope.principal.organizationId,
+        type: 'payment.matched',
+        aggregateType: 'payment',
+        aggregateId: p.id,
+        payload: { paymentId: p.id, loanAccountId: loan.id, rule: 'MANUAL' },
+      });
+      const open = await tx.find(Discrepancy, {
+        payment: p.id,
+        type: 'UNMATCHED_PAYMENT',
+        status: { $in: ['OPEN', 'IN_REVIEW'] },
+      });
       for (const d of open) {
         d.status = 'RESOLVED';
         d.resolution = 'MATCHED_MANUALLY';
         d.note = `Matched to loan ${loan.accountNumber}`;
         d.resolvedBy = scope.principal.actorId;
         d.resolvedAt = new Date();
-        recordEvent(tx, { organizationId: scope.principal.organizationId, type: 'discrepancy.resolved', aggregateType: 'discrepancy', aggregateId: d.id, payload: { discrepancyId: d.id, type: d.type, resolution: d.resolution } });
+        recordEvent(tx, {
+          organizationId: scope.principal.organizationId,
+          type: 'discrepancy.resolved',
+          aggregateType: 'discrepancy',
+          aggregateId: d.id,
+          payload: { discrepancyId: d.id, type: d.type, resolution: d.resolution },
+        });
       }
-      audit(tx, scope.principal, 'payment.matched_manually', 'payment', p.id, { loanAccountId: loan.id, resolvedDiscrepancies: open.map((d) => d.id) });
+      audit(tx, scope.principal, 'payment.matched_manually', 'payment', p.id, {
+        loanAccountId: loan.id,
+        resolvedDiscrepancies: open.map((d) => d.id),
+      });
     });
-    await this.queues.posting.add('match-and-post', { organizationId: scope.principal.organizationId, paymentId }, { jobId: `post-${paymentId}-manual-${Date.now()}` });
+    await this.queues.posting.add(
+      'match-and-post',
+      { organizationId: scope.principal.organizationId, paymentId },
+      { jobId: `post-${paymentId}-manual-${Date.now()}` },
+    );
     const fresh = scopedFork(this.orm.em, scope.principal.organizationId);
     return fresh.findOneOrFail(Payment, { id: paymentId });
   }

@@ -18,9 +18,13 @@ export class OrganizationService {
   constructor(private readonly orm: MikroORM) {}
 
   /** Creates an organization and its first ADMIN key (CLI `org:create`). */
-  async createOrganization(name: string, timeZone?: string): Promise<{ organization: Organization; admin: CreatedKey }> {
+  async createOrganization(
+    name: string,
+    timeZone?: string,
+  ): Promise<{ organization: Organization; admin: CreatedKey }> {
     const trimmed = name.trim();
-    if (trimmed.length < 1 || trimmed.length > 200) throw badInput('Organization name must be 1 to 200 characters');
+    if (trimmed.length < 1 || trimmed.length > 200)
+      throw badInput('Organization name must be 1 to 200 characters');
     const organization = new Organization();
     organization.name = trimmed;
     if (timeZone) {
@@ -42,9 +46,16 @@ export class OrganizationService {
       createdBy: 'cli',
     });
     em.persist([organization, apiKey]);
-    audit(em, { organizationId: organization.id, actorType: 'SYSTEM', actorId: null }, 'organization.created', 'organization', organization.id, {
-      name: trimmed,
-    });
+    audit(
+      em,
+      { organizationId: organization.id, actorType: 'SYSTEM', actorId: null },
+      'organization.created',
+      'organization',
+      organization.id,
+      {
+        name: trimmed,
+      },
+    );
     await em.flush();
     return { organization, admin: { apiKey, key: generated.key } };
   }
@@ -60,7 +71,14 @@ export class OrganizationService {
 
   async createApiKey(scope: Scope, input: { name: string; role: Role }): Promise<CreatedKey> {
     const org = scope.em.getReference(Organization, scope.principal.organizationId);
-    const created = await this.insertKey(scope.em, org, input.role, input.name, scope.principal.actorId, scope);
+    const created = await this.insertKey(
+      scope.em,
+      org,
+      input.role,
+      input.name,
+      scope.principal.actorId,
+      scope,
+    );
     return created;
   }
 
@@ -75,12 +93,26 @@ export class OrganizationService {
     const trimmed = name.trim();
     if (trimmed.length < 1 || trimmed.length > 100) throw badInput('Key name must be 1 to 100 characters');
     const generated = generateApiKey();
-    const apiKey = em.create(ApiKey, { organization, name: trimmed, role, prefix: generated.prefix, hash: generated.hash, createdBy });
-    em.persist(apiKey);
-    audit(em, scope?.principal ?? { organizationId: organization.id, actorType: 'SYSTEM', actorId: null }, 'api_key.created', 'api_key', apiKey.id, {
-      role,
+    const apiKey = em.create(ApiKey, {
+      organization,
       name: trimmed,
+      role,
+      prefix: generated.prefix,
+      hash: generated.hash,
+      createdBy,
     });
+    em.persist(apiKey);
+    audit(
+      em,
+      scope?.principal ?? { organizationId: organization.id, actorType: 'SYSTEM', actorId: null },
+      'api_key.created',
+      'api_key',
+      apiKey.id,
+      {
+        role,
+        name: trimmed,
+      },
+    );
     await em.flush();
     return { apiKey, key: generated.key };
   }

@@ -37,7 +37,11 @@ export async function findPage<T extends { id: string }>(
   const afterId = args.after ? decodeCursor(args.after) : null;
   const pageWhere = (afterId ? { $and: [where, { id: { $lt: afterId } }] } : where) as FilterQuery<T>;
   const [rows, totalCount] = await Promise.all([
-    em.find(entity, pageWhere, { orderBy: { id: 'desc' } as never, limit: args.first + 1, populate: populate as never }),
+    em.find(entity, pageWhere, {
+      orderBy: { id: 'desc' } as never,
+      limit: args.first + 1,
+      populate: populate as never,
+    }),
     em.count(entity, where),
   ]);
   return { items: rows.slice(0, args.first), hasNextPage: rows.length > args.first, totalCount };
@@ -47,7 +51,10 @@ export function toConnection<T extends { id: string }, N>(page: EntityPage<T>, m
   const edges = page.items.map((item) => ({ cursor: encodeCursor(item.id), node: map(item) }));
   return {
     edges,
-    pageInfo: { hasNextPage: page.hasNextPage, endCursor: edges.length ? edges[edges.length - 1].cursor : null },
+    pageInfo: {
+      hasNextPage: page.hasNextPage,
+      endCursor: edges.length ? edges[edges.length - 1].cursor : null,
+    },
     totalCount: page.totalCount,
   };
 }

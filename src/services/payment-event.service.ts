@@ -30,7 +30,12 @@ export class RetryLaterError extends Error {
   }
 }
 
-const EVENT_FOR_STATUS: Partial<Record<PaymentStatus, 'payment.received' | 'payment.failed' | 'payment.reversed' | 'payment.refunded' | 'payment.charged_back'>> = {
+const EVENT_FOR_STATUS: Partial<
+  Record<
+    PaymentStatus,
+    'payment.received' | 'payment.failed' | 'payment.reversed' | 'payment.refunded' | 'payment.charged_back'
+  >
+> = {
   SUCCEEDED: 'payment.received',
   FAILED: 'payment.failed',
   REVERSED: 'payment.reversed',
@@ -52,9 +57,17 @@ export class PaymentEventService {
     private readonly logger: Logger,
   ) {}
 
-  async processInboundEvent(organizationId: string, inboundEventId: string, opts: { finalAttempt: boolean }): Promise<{ status: string; payments: string[] }> {
+  async processInboundEvent(
+    organizationId: string,
+    inboundEventId: string,
+    opts: { finalAttempt: boolean },
+  ): Promise<{ status: string; payments: string[] }> {
     const em = scopedFork(this.orm.em, organizationId);
-    const event = await em.findOne(InboundEvent, { id: inboundEventId }, { populate: ['rawBody', 'paymentSource', 'paymentSource.credentialsEncrypted'] });
+    const event = await em.findOne(
+      InboundEvent,
+      { id: inboundEventId },
+      { populate: ['rawBody', 'paymentSource', 'paymentSource.credentialsEncrypted'] },
+    );
     if (!event) return { status: 'missing', payments: [] };
     if (event.status !== 'RECEIVED') return { status: `already ${event.status.toLowerCase()}`, payments: [] };
     const source = event.paymentSource;
@@ -62,7 +75,11 @@ export class PaymentEventService {
 
     let railEvents: RailEvent[];
     try {
-      railEvents = connector.parseCallback({ rawBody: event.rawBody, headers: event.headers, query: event.query });
+      railEvents = connector.parseCallback({
+        rawBody: event.rawBody,
+        headers: event.headers,
+        query: event.query,
+      });
     } catch (err) {
       if (err instanceof ConnectorError && !err.retryable) {
         await this.markFailed(em, event, `Unreadable callback: ${err.message}`);
@@ -73,7 +90,8 @@ export class PaymentEventService {
 
     // Network calls (confirmations) happen before the transaction, never inside it.
     const confirmed: RailEvent[] = [];
-    for (const re of railEvents) confirmed.push(re.kind === 'PAYMENT' && re.needsConfirmation ? await this.confirm(connector, re) : re);
+    for (const re of railEvents)
+      confirmed.push(re.kind === 'PAYMENT' && re.needsConfirmation ? await this.confirm(connector, re) : re);
 
     const touched: string[] = [];
     const undo: string[] = [];
@@ -96,19 +114,33 @@ export class PaymentEventService {
     } catch (err) {
       if (err instanceof RetryLaterError) {
         const fresh = scopedFork(this.orm.em, organizationId);
-        await fresh.nativeUpdate(InboundEvent, { id: event.id }, { attempts: event.attempts + 1, error: err.message });
+        await fresh.nativeUpdate(
+          InboundEvent,
+          { id: event.id },
+          { attempts: event.attempts + 1, error: err.message },
+        );
       }
       throw err;
     }
     for (const paymentId of touched) {
       await this.queues.posting
         .add('match-and-post', { organizationId, paymentId }, { jobId: `post-${paymentId}` })
-        .catch((err) => this.logger.warn({ err, paymentId }, 'could not enqueue posting; the posting sweeper will pick it up'));
+        .catch((err) =>
+          this.logger.warn(
+            { err, paymentId },
+            'could not enqueue posting; the posting sweeper will pick it up',
+          ),
+        );
     }
     for (const paymentId of undo) {
       await this.queues.posting
         .add('undo', { organizationId, paymentId }, { jobId: `undo-${paymentId}` })
-        .catch((err) => this.logger.warn({ err, paymentId }, 'could not enqueue the lender reversal; the sweeper will pick it up'));
+        .catch((err) =>
+          this.logger.warn(
+            { err, paymentId },
+            'could not enqueue the lender reversal; the sweeper will pick it up',
+          ),
+        );
     }
     return { status: event.status, payments: touched };
   }
@@ -116,7 +148,10 @@ export class PaymentEventService {
   /** Unsigned rails: trust the rail's answer to a status query, not the callback body. */
   private async confirm(connector: MobileMoneyConnector, re: PaymentEvent): Promise<PaymentEvent> {
     if (!re.providerRequestId) return { ...re, status: 'PENDING', needsConfirmation: false };
-    const status = await connector.getCollectionStatus({ providerRequestId: re.providerRequestId, reference: re.providerRequestId });
+    const status = await connector.getCollectionStatus({
+      providerRequestId: re.providerRequestId,
+      reference: re.providerRequestId,
+    });
     return {
       ...re,
       status: status.status,
@@ -136,18 +171,43 @@ export class PaymentEventService {
   }
 
   /** Applies a payment event; returns the payment id when it succeeded (to match and post). */
-  async applyPayment(em: EntityManager, source: PaymentSource, re: PaymentEvent, event: InboundEvent): Promise<string | null> {
+  async applyPayment(
+    em: EntityManager,
+    source: PaymentSource,
+    re: PaymentEvent,
+    event: InboundEvent,
+  ): Promise<string | null> {
     const request = re.providerRequestId
-      ? await em.findOne(PaymentRequest, { paymentSource: source, providerRequestId: re.providerRequestId }, { populate: ['loanAccount'] })
+      ? await em.findOne(
+          PaymentRequest,
+          { paymentSource: source, providerRequestId: re.providerRequestId },
+          { populate: ['loanAccount'] },
+        )
       : null;
     if (re.status === 'PENDING') return null;
 
     let payment: Payment | null = null;
-    if (re.providerTransactionId) payment = await em.findOne(Payment, { paymentSource: source, providerTransactionId: re.providerTransactionId });
+    if (re.providerTransactionId)
+      payment = await em.findOne(Payment, {
+        paymentSource: source,
+        providerTransactionId: re.providerTransactionId,
+      });
     if (!payment && re.providerRequestId) {
-      const byRequest = await em.find(Payment, { paymentSource: source, providerRequestId: re.providerRequestId }, { orderBy: { id: 'asc' } });
+      const byRequest = await em.find(
+        Payment,
+        { paymentSource: source, providerRequestId: re.providerRequestId },
+        { orderBy: { id: 'asc' } },
+      );
       // A failure row keyed on the request, then a real transaction: a new rail transaction, not a state flip.
-      payment = byRequest.find((p) => !(p.status === 'FAILED' && re.status === 'SUCCEEDED' && p.providerTransactionId.startsWith('req:'))) ?? null;
+      payment =
+        byRequest.find(
+          (p) =>
+            !(
+              p.status === 'FAILED' &&
+              re.status === 'SUCCEEDED' &&
+              p.providerTransactionId.startsWith('req:')
+            ),
+        ) ?? null;
     }
 
     if (payment) {
@@ -170,7 +230,11 @@ export class PaymentEventService {
         type: 'UNMATCHED_PAYMENT',
         dedupeKey: `no-amount:${source.id}:${re.providerEventId}`,
         summary: 'The rail reported a payment without an amount and Lipa has no request to take it from',
-        evidence: { providerEventId: re.providerEventId, providerTransactionId: re.providerTransactionId, inboundEventId: event.id },
+        evidence: {
+          providerEventId: re.providerEventId,
+          providerTransactionId: re.providerTransactionId,
+          inboundEventId: event.id,
+        },
       });
       return null;
     }
@@ -229,19 +293,37 @@ export class PaymentEventService {
   }
 
   /** Applies a reversal event; returns the payment id when its lender posting must now be undone. */
-  async applyReversal(em: EntityManager, source: PaymentSource, re: ReversalEvent, event: InboundEvent, finalAttempt: boolean): Promise<string | null> {
-    let reversal = await em.findOne(Reversal, { providerReversalId: re.providerReversalId, payment: { paymentSource: source } }, { populate: ['payment'] });
+  async applyReversal(
+    em: EntityManager,
+    source: PaymentSource,
+    re: ReversalEvent,
+    event: InboundEvent,
+    finalAttempt: boolean,
+  ): Promise<string | null> {
+    let reversal = await em.findOne(
+      Reversal,
+      { providerReversalId: re.providerReversalId, payment: { paymentSource: source } },
+      { populate: ['payment'] },
+    );
     let payment = reversal?.payment ?? null;
     if (!payment && re.originalProviderTransactionId) {
-      payment = await em.findOne(Payment, { paymentSource: source, providerTransactionId: re.originalProviderTransactionId });
+      payment = await em.findOne(Payment, {
+        paymentSource: source,
+        providerTransactionId: re.originalProviderTransactionId,
+      });
     }
     if (!payment) {
-      if (!finalAttempt) throw new RetryLaterError(`reversal ${re.providerReversalId} arrived before its payment; retrying`);
+      if (!finalAttempt)
+        throw new RetryLaterError(`reversal ${re.providerReversalId} arrived before its payment; retrying`);
       await this.raiseDiscrepancy(em, source, {
         type: 'UNMATCHED_PAYMENT',
         dedupeKey: `orphan-reversal:${source.id}:${re.providerReversalId}`,
         summary: 'The rail reported a reversal of a payment Lipa never received',
-        evidence: { providerReversalId: re.providerReversalId, originalProviderTransactionId: re.originalProviderTransactionId, inboundEventId: event.id },
+        evidence: {
+          providerReversalId: re.providerReversalId,
+          originalProviderTransactionId: re.originalProviderTransactionId,
+          inboundEventId: event.id,
+        },
       });
       return null;
     }
@@ -266,10 +348,22 @@ export class PaymentEventService {
     if (re.status !== 'SUCCEEDED') return null;
 
     const refunded = payment.refundedMinor + reversal.amountMinor;
-    const target: PaymentStatus = refunded >= payment.amountMinor ? (reversal.origin === 'CHARGEBACK' ? 'CHARGED_BACK' : 'REVERSED') : 'PARTIALLY_REFUNDED';
+    const target: PaymentStatus =
+      refunded >= payment.amountMinor
+        ? reversal.origin === 'CHARGEBACK'
+          ? 'CHARGED_BACK'
+          : 'REVERSED'
+        : 'PARTIALLY_REFUNDED';
     const t = transition(payment.status, target);
     if (!t.ok) {
-      await this.raiseOutOfOrder(em, source, payment, { status: target, providerEventId: re.providerReversalId }, t.reason, event);
+      await this.raiseOutOfOrder(
+        em,
+        source,
+        payment,
+        { status: target, providerEventId: re.providerReversalId },
+        t.reason,
+        event,
+      );
       return null;
     }
     payment.refundedMinor = refunded;
@@ -296,7 +390,13 @@ export class PaymentEventService {
       type: 'UNMATCHED_PAYMENT',
       dedupeKey: `out-of-order:${payment.id}:${re.status}`,
       summary: `Out-of-order rail event kept, not applied: ${reason}`,
-      evidence: { paymentId: payment.id, currentStatus: payment.status, reportedStatus: re.status, providerEventId: re.providerEventId, inboundEventId: event.id },
+      evidence: {
+        paymentId: payment.id,
+        currentStatus: payment.status,
+        reportedStatus: re.status,
+        providerEventId: re.providerEventId,
+        inboundEventId: event.id,
+      },
       payment,
     });
   }
@@ -305,7 +405,13 @@ export class PaymentEventService {
   async raiseDiscrepancy(
     em: EntityManager,
     source: PaymentSource,
-    d: { type: Discrepancy['type']; dedupeKey: string; summary: string; evidence: Record<string, unknown>; payment?: Payment },
+    d: {
+      type: Discrepancy['type'];
+      dedupeKey: string;
+      summary: string;
+      evidence: Record<string, unknown>;
+      payment?: Payment;
+    },
   ): Promise<void> {
     if (await em.findOne(Discrepancy, { dedupeKey: d.dedupeKey })) return;
     const row = em.create(Discrepancy, {

@@ -24,7 +24,11 @@ export class PaymentQueryService {
     return payment;
   }
 
-  async listPayments(scope: Scope, filter: PaymentFilterInput | undefined, page: PageArgs): Promise<EntityPage<Payment>> {
+  async listPayments(
+    scope: Scope,
+    filter: PaymentFilterInput | undefined,
+    page: PageArgs,
+  ): Promise<EntityPage<Payment>> {
     const and: FilterQuery<Payment>[] = [];
     if (filter?.status) and.push({ status: filter.status });
     if (filter?.reconciliationState) and.push({ reconciliationState: filter.reconciliationState });

@@ -40,10 +40,22 @@ export class PaymentRequestService {
     private readonly timeoutSeconds: number,
   ) {}
 
-  async requestPayment(scope: Scope, input: { loanAccountId: string; sourceId: string; amount: { amount: string; currency: string }; phoneNumber?: string | null }): Promise<PaymentRequest> {
+  async requestPayment(
+    scope: Scope,
+    input: {
+      loanAccountId: string;
+      sourceId: string;
+      amount: { amount: string; currency: string };
+      phoneNumber?: string | null;
+    },
+  ): Promise<PaymentRequest> {
     const loan = await scope.em.findOne(LoanAccount, { id: input.loanAccountId }, { populate: ['borrower'] });
     if (!loan) throw notFound('Loan account', input.loanAccountId);
-    const source = await scope.em.findOne(PaymentSource, { id: input.sourceId }, { populate: ['credentialsEncrypted'] });
+    const source = await scope.em.findOne(
+      PaymentSource,
+      { id: input.sourceId },
+      { populate: ['credentialsEncrypted'] },
+    );
     if (!source) throw notFound('Payment source', input.sourceId);
     if (source.status === 'DISABLED') throw badInput(`Payment source ${source.name} is disabled`);
     let amount: Money;
@@ -53,12 +65,22 @@ export class PaymentRequestService {
       throw badInput((err as Error).message);
     }
     if (amount.amountMinor <= 0n) throw badInput('Amount must be greater than zero');
-    if (amount.currency !== loan.currency) throw badInput(`The loan is in ${loan.currency}; request ${loan.currency}, not ${amount.currency}`);
+    if (amount.currency !== loan.currency)
+      throw badInput(`The loan is in ${loan.currency}; request ${loan.currency}, not ${amount.currency}`);
     const connector = this.sources.railConnector(source);
     if (!connector.capabilities.push) throw badInput(`${source.kind} cannot send a payment prompt`);
-    if (!connector.capabilities.currencies.includes(amount.currency)) throw badInput(`${source.kind} does not collect ${amount.currency}`);
-    const phone = normalizePhone(input.phoneNumber ?? loan.borrower?.phoneNumber ?? null, countryForCurrency(loan.currency));
-    if (!phone) throw badInput(input.phoneNumber ? 'phoneNumber is not a valid phone number' : 'The borrower has no phone number on file; pass phoneNumber');
+    if (!connector.capabilities.currencies.includes(amount.currency))
+      throw badInput(`${source.kind} does not collect ${amount.currency}`);
+    const phone = normalizePhone(
+      input.phoneNumber ?? loan.borrower?.phoneNumber ?? null,
+      countryForCurrency(loan.currency),
+    );
+    if (!phone)
+      throw badInput(
+        input.phoneNumber
+          ? 'phoneNumber is not a valid phone number'
+          : 'The borrower has no phone number on file; pass phoneNumber',
+      );
 
     const request = scope.em.create(PaymentRequest, {
       organization: scope.em.getReference(Organization, scope.principal.organizationId),
@@ -72,7 +94,12 @@ export class PaymentRequestService {
       createdBy: scope.principal.actorId,
     });
     scope.em.persist(request);
-    audit(scope.em, scope.principal, 'payment_request.created', 'payment_request', request.id, { loanAccountId: loan.id, sourceId: source.id, amountMinor: amount.amountMinor.toString(), currency: amount.currency });
+    audit(scope.em, scope.principal, 'payment_request.created', 'payment_request', request.id, {
+      loanAccountId: loan.id,
+      sourceId: source.id,
+      amountMinor: amount.amountMinor.toString(),
+      currency: amount.currency,
+    });
     await scope.em.flush();
 
     try {
@@ -106,25 +133,41 @@ export class PaymentRequestService {
       }
     }
     await scope.em.flush();
-    if (request.status === 'PENDING') await this.scheduleCheck(scope.principal.organizationId, request.id, this.timeoutSeconds * 1000);
+    if (request.status === 'PENDING')
+      await this.scheduleCheck(scope.principal.organizationId, request.id, this.timeoutSeconds * 1000);
     return request;
   }
 
-  private async scheduleCheck(organizationId: string, paymentRequestId: string, delayMs: number): Promise<void> {
+  private async scheduleCheck(
+    organizationId: string,
+    paymentRequestId: string,
+    delayMs: number,
+  ): Promise<void> {
     await this.queues.paymentRequests
-      .add('check', { organizationId, paymentRequestId }, { delay: delayMs, jobId: `check-${paymentRequestId}-${Date.now()}` })
+      .add(
+        'check',
+        { organizationId, paymentRequestId },
+        { delay: delayMs, jobId: `check-${paymentRequestId}-${Date.now()}` },
+      )
       .catch((err) => this.logger.warn({ err, paymentRequestId }, 'could not schedule the status check'));
   }
 
   /** Re-queries a request that has had no callback; applies the rail's answer, or expires it after a few tries. */
   async checkPaymentRequest(organizationId: string, paymentRequestId: string): Promise<string> {
     const em = scopedFork(this.orm.em, organizationId);
-    const request = await em.findOne(PaymentRequest, { id: paymentRequestId }, { populate: ['paymentSource', 'paymentSource.credentialsEncrypted'] });
+    const request = await em.findOne(
+      PaymentRequest,
+      { id: paymentRequestId },
+      { populate: ['paymentSource', 'paymentSource.credentialsEncrypted'] },
+    );
     if (!request || request.status !== 'PENDING') return request?.status ?? 'MISSING';
     const connector = this.sources.railConnector(request.paymentSource);
     let status: Awaited<ReturnType<typeof connector.getCollectionStatus>> | null = null;
     if (request.providerRequestId && connector.capabilities.statusQuery) {
-      status = await connector.getCollectionStatus({ providerRequestId: request.providerRequestId, reference: request.id });
+      status = await connector.getCollectionStatus({
+        providerRequestId: request.providerRequestId,
+        reference: request.id,
+      });
     }
     request.statusQueries += 1;
     if (status && status.status !== 'PENDING') {
@@ -149,7 +192,10 @@ export class PaymentRequestService {
         paymentId = await this.paymentEvents.applyPayment(tx, request.paymentSource, event, pseudo);
         tx.persist(request);
       });
-      if (paymentId) await this.queues.posting.add('match-and-post', { organizationId, paymentId }, { jobId: `post-${paymentId}` }).catch(() => undefined);
+      if (paymentId)
+        await this.queues.posting
+          .add('match-and-post', { organizationId, paymentId }, { jobId: `post-${paymentId}` })
+          .catch(() => undefined);
       return status.status;
     }
     if (request.statusQueries > MAX_STATUS_QUERIES && request.expiresAt.getTime() <= Date.now()) {
@@ -172,10 +218,18 @@ export class PaymentRequestService {
    * Asks the rail to reverse (refund) a payment. The payment's state changes only when the rail confirms (callback
    * or status query), never on the request.
    */
-  async reversePayment(scope: Scope, input: { paymentId: string; reason: string; amount?: { amount: string; currency: string } | null }): Promise<Reversal> {
-    const payment = await scope.em.findOne(Payment, { id: input.paymentId }, { populate: ['paymentSource', 'paymentSource.credentialsEncrypted'] });
+  async reversePayment(
+    scope: Scope,
+    input: { paymentId: string; reason: string; amount?: { amount: string; currency: string } | null },
+  ): Promise<Reversal> {
+    const payment = await scope.em.findOne(
+      Payment,
+      { id: input.paymentId },
+      { populate: ['paymentSource', 'paymentSource.credentialsEncrypted'] },
+    );
     if (!payment) throw notFound('Payment', input.paymentId);
-    if (payment.status !== 'SUCCEEDED' && payment.status !== 'PARTIALLY_REFUNDED') throw conflict(`A ${payment.status} payment cannot be reversed`);
+    if (payment.status !== 'SUCCEEDED' && payment.status !== 'PARTIALLY_REFUNDED')
+      throw conflict(`A ${payment.status} payment cannot be reversed`);
     const reason = input.reason.trim();
     if (reason.length < 2 || reason.length > 100) throw badInput('reason must be 2 to 100 characters');
     const remaining = payment.amountMinor - payment.refundedMinor;
@@ -187,11 +241,14 @@ export class PaymentRequestService {
         throw badInput((err as Error).message);
       }
       if (amount.currency !== payment.currency) throw badInput(`The payment is in ${payment.currency}`);
-      if (amount.amountMinor <= 0n || amount.amountMinor > remaining) throw badInput(`amount must be between 1 and ${remaining} minor units`);
+      if (amount.amountMinor <= 0n || amount.amountMinor > remaining)
+        throw badInput(`amount must be between 1 and ${remaining} minor units`);
     }
     const connector = this.sources.railConnector(payment.paymentSource);
-    if (!connector.capabilities.reversal) throw badInput(`${payment.rail} payments cannot be reversed through the API`);
-    if (amount.amountMinor !== remaining && !connector.capabilities.partialReversal) throw badInput(`${payment.rail} only reverses whole payments`);
+    if (!connector.capabilities.reversal)
+      throw badInput(`${payment.rail} payments cannot be reversed through the API`);
+    if (amount.amountMinor !== remaining && !connector.capabilities.partialReversal)
+      throw badInput(`${payment.rail} only reverses whole payments`);
     const pending = await scope.em.count(Reversal, { payment: payment.id, status: 'PENDING' });
     if (pending > 0) throw conflict('A reversal of this payment is already in progress');
 
@@ -206,7 +263,11 @@ export class PaymentRequestService {
       requestedBy: scope.principal.actorId,
     });
     scope.em.persist(reversal);
-    audit(scope.em, scope.principal, 'payment.reversal_requested', 'payment', payment.id, { reversalId: reversal.id, amountMinor: amount.amountMinor.toString(), reason });
+    audit(scope.em, scope.principal, 'payment.reversal_requested', 'payment', payment.id, {
+      reversalId: reversal.id,
+      amountMinor: amount.amountMinor.toString(),
+      reason,
+    });
     await scope.em.flush();
     try {
       const out = await connector.reverseCollection({
@@ -237,7 +298,11 @@ export class PaymentRequestService {
     await scope.em.flush();
     if (reversal.status === 'PENDING') {
       await this.queues.reversals
-        .add('check', { organizationId: scope.principal.organizationId, reversalId: reversal.id }, { delay: REQUERY_DELAY_MS, jobId: `rev-check-${reversal.id}` })
+        .add(
+          'check',
+          { organizationId: scope.principal.organizationId, reversalId: reversal.id },
+          { delay: REQUERY_DELAY_MS, jobId: `rev-check-${reversal.id}` },
+        )
         .catch(() => undefined);
     }
     return reversal;
@@ -246,17 +311,26 @@ export class PaymentRequestService {
   /** Polls the rail for a reversal's outcome where it can be queried; otherwise the callback settles it. */
   async checkReversal(organizationId: string, reversalId: string): Promise<string> {
     const em = scopedFork(this.orm.em, organizationId);
-    const reversal = await em.findOne(Reversal, { id: reversalId }, { populate: ['payment', 'payment.paymentSource', 'payment.paymentSource.credentialsEncrypted'] });
-    if (!reversal || reversal.status !== 'PENDING' || !reversal.providerReversalId) return reversal?.status ?? 'MISSING';
+    const reversal = await em.findOne(
+      Reversal,
+      { id: reversalId },
+      { populate: ['payment', 'payment.paymentSource', 'payment.paymentSource.credentialsEncrypted'] },
+    );
+    if (!reversal || reversal.status !== 'PENDING' || !reversal.providerReversalId)
+      return reversal?.status ?? 'MISSING';
     const connector = this.sources.railConnector(reversal.payment.paymentSource);
     let result;
     try {
-      result = await connector.getReversalStatus({ providerReversalId: reversal.providerReversalId, reference: reversal.id });
+      result = await connector.getReversalStatus({
+        providerReversalId: reversal.providerReversalId,
+        reference: reversal.id,
+      });
     } catch (err) {
       if (err instanceof ConnectorError && err.code === 'FLOW_NOT_SUPPORTED') return 'PENDING';
       throw err;
     }
-    if (result.status === 'PENDING') throw new AppError('UPSTREAM_UNAVAILABLE', 'reversal still pending at the rail');
+    if (result.status === 'PENDING')
+      throw new AppError('UPSTREAM_UNAVAILABLE', 'reversal still pending at the rail');
     let undo: string | null = null;
     await em.transactional(async (tx) => {
       const pseudo = new InboundEvent();
@@ -264,12 +338,24 @@ export class PaymentRequestService {
       undo = await this.paymentEvents.applyReversal(
         tx,
         reversal.payment.paymentSource,
-        { kind: 'REVERSAL', providerEventId: `query:${reversal.id}`, providerReversalId: reversal.providerReversalId!, originalProviderTransactionId: reversal.payment.providerTransactionId, status: result.status, amount: money(reversal.amountMinor, reversal.currency), occurredAt: new Date(), failureCode: result.failureCode },
+        {
+          kind: 'REVERSAL',
+          providerEventId: `query:${reversal.id}`,
+          providerReversalId: reversal.providerReversalId!,
+          originalProviderTransactionId: reversal.payment.providerTransactionId,
+          status: result.status,
+          amount: money(reversal.amountMinor, reversal.currency),
+          occurredAt: new Date(),
+          failureCode: result.failureCode,
+        },
         pseudo,
         true,
       );
     });
-    if (undo) await this.queues.posting.add('undo', { organizationId, paymentId: undo }, { jobId: `undo-${undo}` }).catch(() => undefined);
+    if (undo)
+      await this.queues.posting
+        .add('undo', { organizationId, paymentId: undo }, { jobId: `undo-${undo}` })
+        .catch(() => undefined);
     return result.status;
   }
 }

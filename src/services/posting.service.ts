@@ -57,13 +57,30 @@ export class PostingService {
   private async release(organizationId: string, paymentId: string, error: string | null): Promise<void> {
     await this.orm.em
       .getConnection()
-      .execute(`update payment set posting_claimed_until = null, posting_error = ? where id = ? and organization_id = ?`, [error?.slice(0, 500) ?? null, paymentId, organizationId]);
+      .execute(
+        `update payment set posting_claimed_until = null, posting_error = ? where id = ? and organization_id = ?`,
+        [error?.slice(0, 500) ?? null, paymentId, organizationId],
+      );
   }
 
-  async postPayment(organizationId: string, paymentId: string, opts: { finalAttempt?: boolean } = {}): Promise<PostingOutcome> {
+  async postPayment(
+    organizationId: string,
+    paymentId: string,
+    opts: { finalAttempt?: boolean } = {},
+  ): Promise<PostingOutcome> {
     if (!(await this.claim(organizationId, paymentId))) return 'CLAIMED_ELSEWHERE';
     const em = scopedFork(this.orm.em, organizationId);
-    const payment = await em.findOneOrFail(Payment, { id: paymentId }, { populate: ['loanAccount', 'loanAccount.lendingSource', 'loanAccount.lendingSource.credentialsEncrypted'] });
+    const payment = await em.findOneOrFail(
+      Payment,
+      { id: paymentId },
+      {
+        populate: [
+          'loanAccount',
+          'loanAccount.lendingSource',
+          'loanAccount.lendingSource.credentialsEncrypted',
+        ],
+      },
+    );
     const loan = payment.loanAccount;
     if (!loan) {
       await this.release(organizationId, paymentId, 'Not matched to a loan');
@@ -71,10 +88,19 @@ export class PostingService {
     }
     if (loan.currency !== payment.currency) {
       await em.transactional(async (tx) => {
-        await this.raise(tx, organizationId, 'CURRENCY_MISMATCH', `currency:${payment.id}`, `Payment in ${payment.currency} matched to a ${loan.currency} loan; nothing was posted`, payment, loan, {
-          paymentCurrency: payment.currency,
-          loanCurrency: loan.currency,
-        });
+        await this.raise(
+          tx,
+          organizationId,
+          'CURRENCY_MISMATCH',
+          `currency:${payment.id}`,
+          `Payment in ${payment.currency} matched to a ${loan.currency} loan; nothing was posted`,
+          payment,
+          loan,
+          {
+            paymentCurrency: payment.currency,
+            loanCurrency: loan.currency,
+          },
+        );
       });
       await this.release(organizationId, paymentId, 'Currency mismatch');
       return 'NOT_POSTABLE';
@@ -86,7 +112,10 @@ export class PostingService {
       // Overpayment: post what the lender can accept (its live outstanding), raise the rest.
       const fresh = await connector.getLoan({ loanExternalId: loan.externalId });
       const outstanding = fresh.outstanding.amountMinor > 0n ? fresh.outstanding.amountMinor : 0n;
-      const postMinor = payment.amountMinor - payment.refundedMinor < outstanding ? payment.amountMinor - payment.refundedMinor : outstanding;
+      const postMinor =
+        payment.amountMinor - payment.refundedMinor < outstanding
+          ? payment.amountMinor - payment.refundedMinor
+          : outstanding;
       const overMinor = payment.amountMinor - payment.refundedMinor - postMinor;
       let transactionId: string | null = null;
       let alreadyPosted = false;
@@ -115,14 +144,43 @@ export class PostingService {
         p.postedAmountMinor = postMinor;
         p.postingError = null;
         p.postingClaimedUntil = null;
-        if (postMinor > 0n) tx.persist(tx.create(PaymentAllocation, { organization: org, payment: p, loanAccount: l, amountMinor: postMinor, currency: p.currency, kind: 'POSTED' }));
+        if (postMinor > 0n)
+          tx.persist(
+            tx.create(PaymentAllocation, {
+              organization: org,
+              payment: p,
+              loanAccount: l,
+              amountMinor: postMinor,
+              currency: p.currency,
+              kind: 'POSTED',
+            }),
+          );
         if (overMinor > 0n) {
-          tx.persist(tx.create(PaymentAllocation, { organization: org, payment: p, loanAccount: l, amountMinor: overMinor, currency: p.currency, kind: 'OVERPAYMENT' }));
-          await this.raise(tx, organizationId, 'OVERPAYMENT', `overpayment:${p.id}`, `Payment exceeds the lender's outstanding balance by ${overMinor} minor units; that part was not posted`, p, l, {
-            postedMinor: postMinor.toString(),
-            overpaidMinor: overMinor.toString(),
-            lenderOutstandingMinor: outstanding.toString(),
-          }, overMinor);
+          tx.persist(
+            tx.create(PaymentAllocation, {
+              organization: org,
+              payment: p,
+              loanAccount: l,
+              amountMinor: overMinor,
+              currency: p.currency,
+              kind: 'OVERPAYMENT',
+            }),
+          );
+          await this.raise(
+            tx,
+            organizationId,
+            'OVERPAYMENT',
+            `overpayment:${p.id}`,
+            `Payment exceeds the lender's outstanding balance by ${overMinor} minor units; that part was not posted`,
+            p,
+            l,
+            {
+              postedMinor: postMinor.toString(),
+              overpaidMinor: overMinor.toString(),
+              lenderOutstandingMinor: outstanding.toString(),
+            },
+            overMinor,
+          );
         }
         const before = l.lenderOutstandingMinor;
         // The lender owns the ledger: take its figure after posting, never compute our own.
@@ -132,7 +190,14 @@ export class PostingService {
           type: 'payment.posted',
           aggregateType: 'payment',
           aggregateId: p.id,
-          payload: { paymentId: p.id, loanAccountId: l.id, lenderTransactionId: transactionId, postedMinor: postMinor.toString(), currency: p.currency, alreadyPosted },
+          payload: {
+            paymentId: p.id,
+            loanAccountId: l.id,
+            lenderTransactionId: transactionId,
+            postedMinor: postMinor.toString(),
+            currency: p.currency,
+            alreadyPosted,
+          },
         });
         if (after && before !== l.lenderOutstandingMinor) {
           recordEvent(tx, {
@@ -140,7 +205,14 @@ export class PostingService {
             type: 'loan.balance_changed',
             aggregateType: 'loan_account',
             aggregateId: l.id,
-            payload: { loanAccountId: l.id, lenderOutstandingMinor: l.lenderOutstandingMinor.toString(), previousLenderOutstandingMinor: before.toString(), currency: l.currency, reason: 'payment_posted', paymentId: p.id },
+            payload: {
+              loanAccountId: l.id,
+              lenderOutstandingMinor: l.lenderOutstandingMinor.toString(),
+              previousLenderOutstandingMinor: before.toString(),
+              currency: l.currency,
+              reason: 'payment_posted',
+              paymentId: p.id,
+            },
           });
         }
       });
@@ -157,10 +229,19 @@ export class PostingService {
         p.reconciliationState = 'POSTING_FAILED';
         p.postingClaimedUntil = null;
         p.postingError = (err as Error).message.slice(0, 500);
-        await this.raise(tx, organizationId, 'POSTING_FAILED', `posting:${p.id}`, `The lender did not accept the repayment: ${(err as Error).message}`.slice(0, 500), p, loan, {
-          connectorCode: err instanceof ConnectorError ? err.code : null,
-          providerCode: err instanceof ConnectorError ? (err.providerCode ?? null) : null,
-        });
+        await this.raise(
+          tx,
+          organizationId,
+          'POSTING_FAILED',
+          `posting:${p.id}`,
+          `The lender did not accept the repayment: ${(err as Error).message}`.slice(0, 500),
+          p,
+          loan,
+          {
+            connectorCode: err instanceof ConnectorError ? err.code : null,
+            providerCode: err instanceof ConnectorError ? (err.providerCode ?? null) : null,
+          },
+        );
       });
       log.warn({ err }, 'posting failed permanently');
       if (permanent) throw new UnrecoverableError(`posting ${paymentId} refused: ${(err as Error).message}`);
@@ -169,9 +250,23 @@ export class PostingService {
   }
 
   /** Undoes a posted repayment at the lender after a rail reversal (exactly once). */
-  async undoPosting(organizationId: string, paymentId: string, opts: { finalAttempt?: boolean } = {}): Promise<'REVERSED' | 'NOT_NEEDED' | 'FAILED'> {
+  async undoPosting(
+    organizationId: string,
+    paymentId: string,
+    opts: { finalAttempt?: boolean } = {},
+  ): Promise<'REVERSED' | 'NOT_NEEDED' | 'FAILED'> {
     const em = scopedFork(this.orm.em, organizationId);
-    const payment = await em.findOneOrFail(Payment, { id: paymentId }, { populate: ['loanAccount', 'loanAccount.lendingSource', 'loanAccount.lendingSource.credentialsEncrypted'] });
+    const payment = await em.findOneOrFail(
+      Payment,
+      { id: paymentId },
+      {
+        populate: [
+          'loanAccount',
+          'loanAccount.lendingSource',
+          'loanAccount.lendingSource.credentialsEncrypted',
+        ],
+      },
+    );
     if (payment.reconciliationState !== 'REVERSAL_PENDING' || !payment.loanAccount) return 'NOT_NEEDED';
     const loan = payment.loanAccount;
     const connector: LendingSystemConnector = this.sources.lendingConnector(loan.lendingSource);
@@ -190,7 +285,11 @@ export class PostingService {
         const p = await tx.findOneOrFail(Payment, { id: paymentId });
         const l = await tx.findOneOrFail(LoanAccount, { id: loan.id });
         p.reconciliationState = 'REVERSED_IN_LENDER';
-        await tx.nativeUpdate(Reversal, { payment: p.id, lenderState: 'PENDING' }, { lenderState: 'REVERSED', lenderReversedAt: new Date() });
+        await tx.nativeUpdate(
+          Reversal,
+          { payment: p.id, lenderState: 'PENDING' },
+          { lenderState: 'REVERSED', lenderReversedAt: new Date() },
+        );
         const before = l.lenderOutstandingMinor;
         if (after) l.lenderOutstandingMinor = after.outstanding.amountMinor;
         recordEvent(tx, {
@@ -198,7 +297,14 @@ export class PostingService {
           type: 'loan.balance_changed',
           aggregateType: 'loan_account',
           aggregateId: l.id,
-          payload: { loanAccountId: l.id, lenderOutstandingMinor: l.lenderOutstandingMinor.toString(), previousLenderOutstandingMinor: before.toString(), currency: l.currency, reason: 'payment_reversed', paymentId: p.id },
+          payload: {
+            loanAccountId: l.id,
+            lenderOutstandingMinor: l.lenderOutstandingMinor.toString(),
+            previousLenderOutstandingMinor: before.toString(),
+            currency: l.currency,
+            reason: 'payment_reversed',
+            paymentId: p.id,
+          },
         });
       });
       return 'REVERSED';
@@ -208,9 +314,21 @@ export class PostingService {
       await em.transactional(async (tx) => {
         const p = await tx.findOneOrFail(Payment, { id: paymentId });
         await tx.nativeUpdate(Reversal, { payment: p.id, lenderState: 'PENDING' }, { lenderState: 'FAILED' });
-        await this.raise(tx, organizationId, 'REVERSED_AFTER_POSTING', `reversed-after-posting:${p.id}`, `The payment was reversed at the rail but the lender refused to undo its repayment: ${(err as Error).message}`.slice(0, 500), p, loan, {
-          lenderTransactionId: p.lenderTransactionId,
-        });
+        await this.raise(
+          tx,
+          organizationId,
+          'REVERSED_AFTER_POSTING',
+          `reversed-after-posting:${p.id}`,
+          `The payment was reversed at the rail but the lender refused to undo its repayment: ${(err as Error).message}`.slice(
+            0,
+            500,
+          ),
+          p,
+          loan,
+          {
+            lenderTransactionId: p.lenderTransactionId,
+          },
+        );
       });
       return 'FAILED';
     }
@@ -237,9 +355,20 @@ export class PostingService {
       loanAccount: loan,
       amountMinor: amountMinor ?? payment.amountMinor,
       currency: payment.currency,
-      evidence: { paymentId: payment.id, loanAccountId: loan.id, providerTransactionId: payment.providerTransactionId, ...evidence },
+      evidence: {
+        paymentId: payment.id,
+        loanAccountId: loan.id,
+        providerTransactionId: payment.providerTransactionId,
+        ...evidence,
+      },
     });
     em.persist(d);
-    recordEvent(em, { organizationId, type: 'discrepancy.opened', aggregateType: 'discrepancy', aggregateId: d.id, payload: { discrepancyId: d.id, type, paymentId: payment.id } });
+    recordEvent(em, {
+      organizationId,
+      type: 'discrepancy.opened',
+      aggregateType: 'discrepancy',
+      aggregateId: d.id,
+      payload: { discrepancyId: d.id, type, paymentId: payment.id },
+    });
   }
 }

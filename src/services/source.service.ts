@@ -1,7 +1,13 @@
 import type { MikroORM } from '@mikro-orm/postgresql';
 import { ConnectorError } from '../connectors/errors';
 import type { ConnectorRegistry } from '../connectors/registry';
-import type { ConnectorRuntime, LendingSystemConnector, LendingSystemKind, MobileMoneyConnector, RailKind } from '../connectors/types';
+import type {
+  ConnectorRuntime,
+  LendingSystemConnector,
+  LendingSystemKind,
+  MobileMoneyConnector,
+  RailKind,
+} from '../connectors/types';
 import { LendingSource } from '../entities/lending-source.entity';
 import { Organization } from '../entities/organization.entity';
 import { PaymentSource } from '../entities/payment-source.entity';
@@ -56,14 +62,23 @@ export class SourceService {
       credentialsEncrypted: this.secrets.sealJson(credentials),
     });
     scope.em.persist(source);
-    audit(scope.em, scope.principal, 'lending_source.registered', 'lending_source', source.id, { kind: input.kind, name: source.name });
+    audit(scope.em, scope.principal, 'lending_source.registered', 'lending_source', source.id, {
+      kind: input.kind,
+      name: source.name,
+    });
     await scope.em.flush();
     return source;
   }
 
   async registerPaymentSource(
     scope: Scope,
-    input: { kind: RailKind; name: string; baseUrl?: string | null; credentials: Record<string, unknown>; lendingSourceId?: string | null },
+    input: {
+      kind: RailKind;
+      name: string;
+      baseUrl?: string | null;
+      credentials: Record<string, unknown>;
+      lendingSourceId?: string | null;
+    },
   ): Promise<PaymentSource> {
     const def = this.registry.railDefinition(input.kind);
     let credentials: unknown;
@@ -88,7 +103,10 @@ export class SourceService {
       lendingSource,
     });
     scope.em.persist(source);
-    audit(scope.em, scope.principal, 'payment_source.registered', 'payment_source', source.id, { kind: input.kind, name: source.name });
+    audit(scope.em, scope.principal, 'payment_source.registered', 'payment_source', source.id, {
+      kind: input.kind,
+      name: source.name,
+    });
     await scope.em.flush();
     return source;
   }
@@ -135,7 +153,17 @@ export class SourceService {
     if (!/^psrc_[0-9A-Z]{26}$/.test(sourceId)) return null;
     const rows = await this.orm.em
       .getConnection()
-      .execute<Array<{ id: string; organization_id: string; kind: RailKind; status: string; base_url: string | null; credentials_encrypted: string; callback_token_encrypted: string }>>(
+      .execute<
+        Array<{
+          id: string;
+          organization_id: string;
+          kind: RailKind;
+          status: string;
+          base_url: string | null;
+          credentials_encrypted: string;
+          callback_token_encrypted: string;
+        }>
+      >(
         'select id, organization_id, kind, status, base_url, credentials_encrypted, callback_token_encrypted from payment_source where id = ?',
         [sourceId],
       );
@@ -144,7 +172,12 @@ export class SourceService {
     if (row) {
       let connector: MobileMoneyConnector | null = null;
       try {
-        connector = this.registry.createRail(row.kind, row.base_url, this.secrets.openJson(row.credentials_encrypted), this.runtime);
+        connector = this.registry.createRail(
+          row.kind,
+          row.base_url,
+          this.secrets.openJson(row.credentials_encrypted),
+          this.runtime,
+        );
       } catch (err) {
         this.runtime.logger.error({ err, sourceId }, 'cannot build connector for payment source');
       }

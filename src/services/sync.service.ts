@@ -28,7 +28,22 @@ const DETAIL_BATCH = 200;
 export function loanFingerprint(l: LenderLoan): string {
   return createHash('sha1')
     .update(
-      [l.status, l.rawStatus, l.accountNumber, l.externalReference, l.currency, l.principal.amountMinor, l.outstanding.amountMinor, l.overdue.amountMinor, l.daysPastDue, l.daysInArrears, l.delinquencyClass, l.nextDueDate, l.borrowerExternalId, l.borrowerDisplayName].join('|'),
+      [
+        l.status,
+        l.rawStatus,
+        l.accountNumber,
+        l.externalReference,
+        l.currency,
+        l.principal.amountMinor,
+        l.outstanding.amountMinor,
+        l.overdue.amountMinor,
+        l.daysPastDue,
+        l.daysInArrears,
+        l.delinquencyClass,
+        l.nextDueDate,
+        l.borrowerExternalId,
+        l.borrowerDisplayName,
+      ].join('|'),
     )
     .digest('base64url');
 }
@@ -57,7 +72,10 @@ export class SyncService {
   async startSync(scope: Scope, lendingSourceId: string, mode?: 'FULL' | 'INCREMENTAL'): Promise<SyncRun> {
     const source = await scope.em.findOne(LendingSource, { id: lendingSourceId });
     if (!source) throw notFound('Lending source', lendingSourceId);
-    const running = await scope.em.findOne(SyncRun, { lendingSource: source, status: { $in: ['QUEUED', 'RUNNING'] } });
+    const running = await scope.em.findOne(SyncRun, {
+      lendingSource: source,
+      status: { $in: ['QUEUED', 'RUNNING'] },
+    });
     if (running) return running;
     const run = scope.em.create(SyncRun, {
       organization: scope.em.getReference(Organization, scope.principal.organizationId),
@@ -65,7 +83,16 @@ export class SyncService {
       mode: mode ?? (source.syncWatermark ? 'INCREMENTAL' : 'FULL'),
     });
     await scope.em.persistAndFlush(run);
-    await this.queues.lendingSync.add('sync', { organizationId: scope.principal.organizationId, lendingSourceId: source.id, syncRunId: run.id, mode: run.mode }, { jobId: run.id, attempts: 5 });
+    await this.queues.lendingSync.add(
+      'sync',
+      {
+        organizationId: scope.principal.organizationId,
+        lendingSourceId: source.id,
+        syncRunId: run.id,
+        mode: run.mode,
+      },
+      { jobId: run.id, attempts: 5 },
+    );
     return run;
   }
 
@@ -78,7 +105,11 @@ export class SyncService {
   /** Runs (or resumes) a sync run to completion. Called by the lending-sync job and by benchmarks. */
   async runSync(organizationId: string, syncRunId: string): Promise<SyncRun> {
     const em = scopedFork(this.orm.em, organizationId);
-    const run = await em.findOne(SyncRun, { id: syncRunId }, { populate: ['lendingSource', 'lendingSource.credentialsEncrypted'] });
+    const run = await em.findOne(
+      SyncRun,
+      { id: syncRunId },
+      { populate: ['lendingSource', 'lendingSource.credentialsEncrypted'] },
+    );
     if (!run) throw new UnrecoverableError(`sync run ${syncRunId} not found`);
     if (run.status === 'SUCCEEDED' || run.status === 'FAILED' || run.status === 'PARTIAL') return run;
     const source = run.lendingSource;
@@ -87,7 +118,10 @@ export class SyncService {
     // the "vanished upstream" marking below can never flag loans another pass of this run just wrote.
     const claimed = await em
       .getConnection()
-      .execute<Array<{ started_at: Date }>>(`update sync_run set status = 'RUNNING', started_at = coalesce(started_at, now()) where id = ? returning started_at`, [run.id]);
+      .execute<Array<{ started_at: Date }>>(
+        `update sync_run set status = 'RUNNING', started_at = coalesce(started_at, now()) where id = ? returning started_at`,
+        [run.id],
+      );
     run.status = 'RUNNING';
     run.startedAt = new Date(claimed[0].started_at);
     const startedAt = run.startedAt;
@@ -95,7 +129,12 @@ export class SyncService {
     try {
       connector = this.sources.lendingConnector(source);
     } catch (err) {
-      return this.fail(em, run, source, err instanceof ConnectorError ? err.message : 'Stored credentials are unusable');
+      return this.fail(
+        em,
+        run,
+        source,
+        err instanceof ConnectorError ? err.message : 'Stored credentials are unusable',
+      );
     }
     const modifiedSince = run.mode === 'INCREMENTAL' ? (source.syncWatermark ?? null) : null;
     const needDetails: string[] = [];
@@ -115,16 +154,22 @@ export class SyncService {
         const changed = await this.upsertPage(em, organizationId, source, page.loans, startedAt, run.mode);
         needDetails.push(...changed);
         const errors = [...(run.errors ?? [])];
-        for (const f of page.failures) if (errors.length < MAX_RECORDED_ERRORS) errors.push({ externalId: f.externalId, message: f.message.slice(0, 300) });
+        for (const f of page.failures)
+          if (errors.length < MAX_RECORDED_ERRORS)
+            errors.push({ externalId: f.externalId, message: f.message.slice(0, 300) });
         await this.markLoanErrors(em, source, page.failures);
         // Progress is committed per page: clients poll it, and a crash resumes from `cursor`.
-        await em.nativeUpdate(SyncRun, { id: run.id }, {
-          processed: run.processed + page.loans.length + page.failures.length,
-          failed: run.failed + page.failures.length,
-          total: page.total ?? run.total ?? null,
-          cursor: page.nextCursor,
-          errors,
-        });
+        await em.nativeUpdate(
+          SyncRun,
+          { id: run.id },
+          {
+            processed: run.processed + page.loans.length + page.failures.length,
+            failed: run.failed + page.failures.length,
+            total: page.total ?? run.total ?? null,
+            cursor: page.nextCursor,
+            errors,
+          },
+        );
         run.processed += page.loans.length + page.failures.length;
         run.failed += page.failures.length;
         run.total = page.total ?? run.total ?? null;
@@ -144,10 +189,12 @@ export class SyncService {
 
     if (run.mode === 'FULL') {
       // Loans the lender no longer lists are marked, never deleted.
-      await em.getConnection().execute(
-        `update loan_account set missing_upstream_since = now() where organization_id = ? and lending_source_id = ? and (last_synced_at is null or last_synced_at < ?) and missing_upstream_since is null`,
-        [organizationId, source.id, startedAt],
-      );
+      await em
+        .getConnection()
+        .execute(
+          `update loan_account set missing_upstream_since = now() where organization_id = ? and lending_source_id = ? and (last_synced_at is null or last_synced_at < ?) and missing_upstream_since is null`,
+          [organizationId, source.id, startedAt],
+        );
     }
     const fresh = scopedFork(this.orm.em, organizationId);
     const done = await fresh.findOneOrFail(SyncRun, { id: run.id });
@@ -163,27 +210,58 @@ export class SyncService {
     await fresh.flush();
     for (let i = 0; i < needDetails.length; i += DETAIL_BATCH) {
       await this.queues.lendingSync
-        .add('details', { organizationId, lendingSourceId: source.id, mode: 'INCREMENTAL', syncRunId: run.id, loanIds: needDetails.slice(i, i + DETAIL_BATCH) } as never, {
-          jobId: `details:${run.id}:${i}`,
-        })
+        .add(
+          'details',
+          {
+            organizationId,
+            lendingSourceId: source.id,
+            mode: 'INCREMENTAL',
+            syncRunId: run.id,
+            loanIds: needDetails.slice(i, i + DETAIL_BATCH),
+          } as never,
+          {
+            jobId: `details:${run.id}:${i}`,
+          },
+        )
         .catch((err) => log.warn({ err }, 'could not enqueue loan details'));
     }
-    log.info({ processed: done.processed, failed: done.failed, detailsQueued: needDetails.length }, 'sync finished');
+    log.info(
+      { processed: done.processed, failed: done.failed, detailsQueued: needDetails.length },
+      'sync finished',
+    );
     return done;
   }
 
   private async fail(em: Scope['em'], run: SyncRun, source: LendingSource, reason: string): Promise<never> {
     const fresh = scopedFork(this.orm.em, source.organization.id);
-    await fresh.nativeUpdate(SyncRun, { id: run.id }, { status: 'FAILED', error: reason.slice(0, 500), completedAt: new Date() });
-    await fresh.nativeUpdate(LendingSource, { id: source.id }, { status: 'UNHEALTHY', statusReason: reason.slice(0, 500) });
+    await fresh.nativeUpdate(
+      SyncRun,
+      { id: run.id },
+      { status: 'FAILED', error: reason.slice(0, 500), completedAt: new Date() },
+    );
+    await fresh.nativeUpdate(
+      LendingSource,
+      { id: source.id },
+      { status: 'UNHEALTHY', statusReason: reason.slice(0, 500) },
+    );
     void em;
     throw new UnrecoverableError(reason);
   }
 
-  private async markLoanErrors(em: Scope['em'], source: LendingSource, failures: Array<{ externalId: string | null; message: string }>): Promise<void> {
+  private async markLoanErrors(
+    em: Scope['em'],
+    source: LendingSource,
+    failures: Array<{ externalId: string | null; message: string }>,
+  ): Promise<void> {
     for (const f of failures) {
       if (!f.externalId) continue;
-      await em.getConnection().execute(`update loan_account set sync_error = ? where lending_source_id = ? and external_id = ?`, [f.message.slice(0, 500), source.id, f.externalId]);
+      await em
+        .getConnection()
+        .execute(`update loan_account set sync_error = ? where lending_source_id = ? and external_id = ?`, [
+          f.message.slice(0, 500),
+          source.id,
+          f.externalId,
+        ]);
     }
   }
 
@@ -191,7 +269,14 @@ export class SyncService {
    * Upserts one page set-based. Returns the ids of loans that are new or changed (their details are refreshed).
    * Emits `loan.balance_changed` for existing loans whose lender outstanding moved.
    */
-  private async upsertPage(em: Scope['em'], organizationId: string, source: LendingSource, loans: LenderLoan[], syncedAt: Date, mode: 'FULL' | 'INCREMENTAL'): Promise<string[]> {
+  private async upsertPage(
+    em: Scope['em'],
+    organizationId: string,
+    source: LendingSource,
+    loans: LenderLoan[],
+    syncedAt: Date,
+    mode: 'FULL' | 'INCREMENTAL',
+  ): Promise<string[]> {
     if (loans.length === 0) return [];
     const conn = em.getConnection();
     const valid = loans.filter((l) => isKnownCurrency(l.currency));
@@ -204,7 +289,9 @@ export class SyncService {
 
     // Fingerprints first: an unchanged loan costs nothing beyond this comparison (cheap incremental scans).
     const fingerprints = new Map(valid.map((l) => [l.externalId, loanFingerprint(l)]));
-    const toWrite = valid.filter((l) => byExternal.get(l.externalId)?.fingerprint !== fingerprints.get(l.externalId));
+    const toWrite = valid.filter(
+      (l) => byExternal.get(l.externalId)?.fingerprint !== fingerprints.get(l.externalId),
+    );
 
     // Borrowers of new or changed loans (one statement), so loans can point at them.
     const borrowerIds = new Map<string, string>();
@@ -240,13 +327,36 @@ export class SyncService {
       const id = prior?.id ?? `loan_${ulid()}`;
       changedIds.push(id);
       if (prior && prior.lender_outstanding_minor !== l.outstanding.amountMinor.toString()) {
-        balanceEvents.push({ id, before: prior.lender_outstanding_minor, after: l.outstanding.amountMinor.toString(), currency: l.currency });
+        balanceEvents.push({
+          id,
+          before: prior.lender_outstanding_minor,
+          after: l.outstanding.amountMinor.toString(),
+          currency: l.currency,
+        });
       }
       rows.push('(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)');
       params.push(
-        id, organizationId, source.id, borrowerIds.get(l.borrowerExternalId) ?? null, l.externalId, l.accountNumber.toUpperCase(), l.externalReference,
-        l.currency, l.status, l.rawStatus, l.principal.amountMinor.toString(), l.outstanding.amountMinor.toString(), l.overdue.amountMinor.toString(),
-        l.daysPastDue, l.daysInArrears, l.delinquencyClass, l.nextDueDate, syncedAt, l.lastModifiedAt, fp, null,
+        id,
+        organizationId,
+        source.id,
+        borrowerIds.get(l.borrowerExternalId) ?? null,
+        l.externalId,
+        l.accountNumber.toUpperCase(),
+        l.externalReference,
+        l.currency,
+        l.status,
+        l.rawStatus,
+        l.principal.amountMinor.toString(),
+        l.outstanding.amountMinor.toString(),
+        l.overdue.amountMinor.toString(),
+        l.daysPastDue,
+        l.daysInArrears,
+        l.delinquencyClass,
+        l.nextDueDate,
+        syncedAt,
+        l.lastModifiedAt,
+        fp,
+        null,
       );
     }
     if (rows.length) {
@@ -272,7 +382,9 @@ export class SyncService {
       );
     }
     for (const l of loans.filter((x) => !isKnownCurrency(x.currency))) {
-      await this.markLoanErrors(em, source, [{ externalId: l.externalId, message: `Currency ${l.currency} is not supported` }]);
+      await this.markLoanErrors(em, source, [
+        { externalId: l.externalId, message: `Currency ${l.currency} is not supported` },
+      ]);
     }
     if (balanceEvents.length) {
       const fork = scopedFork(this.orm.em, organizationId);
@@ -282,7 +394,13 @@ export class SyncService {
           type: 'loan.balance_changed',
           aggregateType: 'loan_account',
           aggregateId: e.id,
-          payload: { loanAccountId: e.id, lenderOutstandingMinor: e.after, previousLenderOutstandingMinor: e.before, currency: e.currency, reason: 'lender_sync' },
+          payload: {
+            loanAccountId: e.id,
+            lenderOutstandingMinor: e.after,
+            previousLenderOutstandingMinor: e.before,
+            currency: e.currency,
+            reason: 'lender_sync',
+          },
         });
       }
       await fork.flush();
@@ -291,9 +409,18 @@ export class SyncService {
   }
 
   /** Refreshes installments, delinquency and borrower contact details for some loans (bounded concurrency). */
-  async refreshDetails(organizationId: string, lendingSourceId: string, loanIds: string[], concurrency = 8): Promise<{ refreshed: number; failed: number }> {
+  async refreshDetails(
+    organizationId: string,
+    lendingSourceId: string,
+    loanIds: string[],
+    concurrency = 8,
+  ): Promise<{ refreshed: number; failed: number }> {
     const em = scopedFork(this.orm.em, organizationId);
-    const source = await em.findOneOrFail(LendingSource, { id: lendingSourceId }, { populate: ['credentialsEncrypted'] });
+    const source = await em.findOneOrFail(
+      LendingSource,
+      { id: lendingSourceId },
+      { populate: ['credentialsEncrypted'] },
+    );
     const connector = this.sources.lendingConnector(source);
     const loans = await em.find(LoanAccount, { id: { $in: loanIds } }, { populate: ['borrower'] });
     let refreshed = 0;
@@ -330,7 +457,9 @@ export class SyncService {
               );
             }
             if (row.borrower && !row.borrower.phoneNumber) {
-              const b = await connector.getBorrower({ borrowerExternalId: row.borrower.externalId }).catch(() => null);
+              const b = await connector
+                .getBorrower({ borrowerExternalId: row.borrower.externalId })
+                .catch(() => null);
               if (b) {
                 const borrower = await tx.findOneOrFail(Borrower, { id: row.borrower.id });
                 borrower.phoneNumber = normalizePhone(b.phoneNumber, countryForCurrency(row.currency));
@@ -342,7 +471,11 @@ export class SyncService {
           refreshed++;
         } catch (err) {
           failed++;
-          await fork.nativeUpdate(LoanAccount, { id: loan.id }, { syncError: (err as Error).message.slice(0, 500) });
+          await fork.nativeUpdate(
+            LoanAccount,
+            { id: loan.id },
+            { syncError: (err as Error).message.slice(0, 500) },
+          );
         }
       }
     };
@@ -361,7 +494,20 @@ export class SyncService {
     );
     for (const r of rows) {
       const em = scopedFork(this.orm.em, r.organization_id);
-      await this.startSync({ em, principal: { organizationId: r.organization_id, role: 'ADMIN', actorType: 'API_KEY', actorId: 'scheduler', name: 'scheduler' }, logger: this.logger }, r.id);
+      await this.startSync(
+        {
+          em,
+          principal: {
+            organizationId: r.organization_id,
+            role: 'ADMIN',
+            actorType: 'API_KEY',
+            actorId: 'scheduler',
+            name: 'scheduler',
+          },
+          logger: this.logger,
+        },
+        r.id,
+      );
     }
     return rows.length;
   }

@@ -15,7 +15,14 @@ const box = new SecretBox(Buffer.from(TEST_ENCRYPTION_KEY, 'base64'));
 export async function seedLoanWithPayment(
   orm: MikroORM,
   orgId: string,
-  opts: { accountNumber?: string; phone?: string; amountMinor?: bigint; currency?: string; assignedAgentId?: string | null; railKind?: PaymentSource['kind'] } = {},
+  opts: {
+    accountNumber?: string;
+    phone?: string;
+    amountMinor?: bigint;
+    currency?: string;
+    assignedAgentId?: string | null;
+    railKind?: PaymentSource['kind'];
+  } = {},
 ) {
   const em = scopedFork(orm.em, orgId);
   const organization = em.getReference(Organization, orgId);

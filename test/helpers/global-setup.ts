@@ -13,7 +13,13 @@ import { execFileSync } from 'node:child_process';
  */
 export default async function globalSetup(): Promise<void> {
   const stateDir = fs.mkdtempSync(path.join(os.tmpdir(), 'lipa-test-'));
-  const state: { stateDir: string; pgDataDir?: string; redisDir?: string; templateDb: string; adminUrl: string } = {
+  const state: {
+    stateDir: string;
+    pgDataDir?: string;
+    redisDir?: string;
+    templateDb: string;
+    adminUrl: string;
+  } = {
     stateDir,
     templateDb: `lipa_tpl_${process.pid}`,
     adminUrl: '',
@@ -42,7 +48,13 @@ export default async function globalSetup(): Promise<void> {
   // metadata into the test realm (mikro-orm/mikro-orm#3783), and this also exercises `lipa migrate`.
   const templateUrl = withDatabase(state.adminUrl, state.templateDb);
   execFileSync(process.execPath, [path.resolve(__dirname, '../../bin/lipa.js'), 'migrate'], {
-    env: { ...process.env, DATABASE_URL: templateUrl, REDIS_URL: process.env.REDIS_URL, LIPA_ENCRYPTION_KEY: Buffer.alloc(32, 1).toString('base64'), LOG_LEVEL: 'warn' },
+    env: {
+      ...process.env,
+      DATABASE_URL: templateUrl,
+      REDIS_URL: process.env.REDIS_URL,
+      LIPA_ENCRYPTION_KEY: Buffer.alloc(32, 1).toString('base64'),
+      LOG_LEVEL: 'warn',
+    },
     stdio: ['ignore', 'ignore', 'inherit'],
   });
 

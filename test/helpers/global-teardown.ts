@@ -30,7 +30,9 @@ export default async function globalTeardown(): Promise<void> {
     const cmd = isRoot ? 'runuser' : path.join(bin, 'pg_ctl');
     const args = ['-D', state.pgDataDir, '-m', 'immediate', '-w', 'stop'];
     try {
-      execFileSync(cmd, isRoot ? ['-u', 'postgres', '--', path.join(bin, 'pg_ctl'), ...args] : args, { stdio: 'ignore' });
+      execFileSync(cmd, isRoot ? ['-u', 'postgres', '--', path.join(bin, 'pg_ctl'), ...args] : args, {
+        stdio: 'ignore',
+      });
     } catch {
       // already stopped
     }

@@ -16,7 +16,15 @@ export interface TestHub {
   config: Config;
   url: string;
   databaseUrl: string;
-  gql<T = any>(query: string, variables?: Record<string, unknown>, key?: string | null, headers?: Record<string, string>): Promise<{ status: number; body: { data?: T; errors?: Array<{ message: string; extensions?: { code?: string } }> } }>;
+  gql<T = any>(
+    query: string,
+    variables?: Record<string, unknown>,
+    key?: string | null,
+    headers?: Record<string, string>,
+  ): Promise<{
+    status: number;
+    body: { data?: T; errors?: Array<{ message: string; extensions?: { code?: string } }> };
+  }>;
   createOrg(name?: string): Promise<{ orgId: string; adminKey: string }>;
   createKey(orgId: string, role: Role): Promise<string>;
   close(): Promise<void>;
@@ -51,7 +59,10 @@ export async function startTestHub(
     workers: options.workers ?? false,
     logger: createLogger({ level: 'silent' }),
     registry: options.registry,
-    connectorRuntime: { http: { baseDelayMs: 0, maxRetries: 1, timeoutMs: 3000 }, ...options.connectorRuntime },
+    connectorRuntime: {
+      http: { baseDelayMs: 0, maxRetries: 1, timeoutMs: 3000 },
+      ...options.connectorRuntime,
+    },
   });
   const started = await runtime.start();
   const url = `http://127.0.0.1:${started.port}`;
@@ -64,7 +75,11 @@ export async function startTestHub(
     async gql(query, variables = {}, key = null, headers = {}) {
       const res = await fetch(`${url}/graphql`, {
         method: 'POST',
-        headers: { 'content-type': 'application/json', ...(key ? { authorization: `Bearer ${key}` } : {}), ...headers },
+        headers: {
+          'content-type': 'application/json',
+          ...(key ? { authorization: `Bearer ${key}` } : {}),
+          ...headers,
+        },
         body: JSON.stringify({ query, variables }),
       });
       return { status: res.status, body: (await res.json()) as never };

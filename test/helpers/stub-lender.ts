@@ -1,11 +1,20 @@
 import { ConnectorError } from '../../src/connectors/errors';
-import type { LenderLoan, LendingConnectorDefinition, LendingSystemConnector, LendingSystemKind, PostRepaymentInput } from '../../src/connectors/types';
+import type {
+  LenderLoan,
+  LendingConnectorDefinition,
+  LendingSystemConnector,
+  LendingSystemKind,
+  PostRepaymentInput,
+} from '../../src/connectors/types';
 import { money } from '../../src/domain/money';
 
 /** An in-memory lender for service tests: loans, pages, repayments with unique external ids, undo. */
 export class StubLender {
   loans = new Map<string, LenderLoan>();
-  posted = new Map<string, { transactionId: string; loanExternalId: string; amountMinor: bigint; reversed: boolean }>();
+  posted = new Map<
+    string,
+    { transactionId: string; loanExternalId: string; amountMinor: bigint; reversed: boolean }
+  >();
   postCalls: PostRepaymentInput[] = [];
   failAuth = false;
   /** Fail the next N postRepayment calls after applying them (a timeout after commit). */
@@ -43,14 +52,19 @@ export class StubLender {
       kind,
       capabilities: { incrementalSync: 'scan', idempotencyKey: true, externalIdLookup: true, reversal: true },
       async listLoans({ cursor, pageSize = 500 }) {
-        if (self.failAuth) throw new ConnectorError('stub-lender', 'AUTH_CONFIG_INVALID', 'bad credentials', { httpStatus: 401 });
+        if (self.failAuth)
+          throw new ConnectorError('stub-lender', 'AUTH_CONFIG_INVALID', 'bad credentials', {
+            httpStatus: 401,
+          });
         const all = [...self.loans.values()];
         const offset = cursor ? Number(cursor) : 0;
         const slice = all.slice(offset, offset + pageSize);
         const next = offset + pageSize < all.length ? String(offset + pageSize) : null;
         return {
           loans: slice.filter((l) => !self.badLoanIds.has(l.externalId)),
-          failures: slice.filter((l) => self.badLoanIds.has(l.externalId)).map((l) => ({ externalId: l.externalId, message: 'summary.totalOutstanding is not a number' })),
+          failures: slice
+            .filter((l) => self.badLoanIds.has(l.externalId))
+            .map((l) => ({ externalId: l.externalId, message: 'summary.totalOutstanding is not a number' })),
           nextCursor: next,
           total: all.length,
         };
@@ -61,23 +75,56 @@ export class StubLender {
         return {
           ...l,
           installments: [
-            { number: 1, dueDate: '2026-11-01', totalDue: money(124000n, l.currency), totalPaid: money(124000n, l.currency), totalOutstanding: money(0n, l.currency), principalDue: money(100000n, l.currency), interestDue: money(24000n, l.currency), complete: true },
-            { number: 2, dueDate: '2026-12-01', totalDue: money(124000n, l.currency), totalPaid: money(0n, l.currency), totalOutstanding: money(124000n, l.currency), principalDue: money(100000n, l.currency), interestDue: money(24000n, l.currency), complete: false },
+            {
+              number: 1,
+              dueDate: '2026-11-01',
+              totalDue: money(124000n, l.currency),
+              totalPaid: money(124000n, l.currency),
+              totalOutstanding: money(0n, l.currency),
+              principalDue: money(100000n, l.currency),
+              interestDue: money(24000n, l.currency),
+              complete: true,
+            },
+            {
+              number: 2,
+              dueDate: '2026-12-01',
+              totalDue: money(124000n, l.currency),
+              totalPaid: money(0n, l.currency),
+              totalOutstanding: money(124000n, l.currency),
+              principalDue: money(100000n, l.currency),
+              interestDue: money(24000n, l.currency),
+              complete: false,
+            },
           ],
         };
       },
       async getBorrower({ borrowerExternalId }) {
-        return { externalId: borrowerExternalId, displayName: 'Aisha Namuli', phoneNumber: '0772 123456', email: null };
+        return {
+          externalId: borrowerExternalId,
+          displayName: 'Aisha Namuli',
+          phoneNumber: '0772 123456',
+          email: null,
+        };
       },
       async postRepayment(input) {
         self.postCalls.push(input);
-        if (self.declinePosting) throw new ConnectorError('stub-lender', 'DECLINED', 'loan is closed', { httpStatus: 403 });
+        if (self.declinePosting)
+          throw new ConnectorError('stub-lender', 'DECLINED', 'loan is closed', { httpStatus: 403 });
         const existing = self.posted.get(input.externalId);
-        if (existing) return { transactionId: existing.transactionId, externalId: input.externalId, alreadyPosted: true };
+        if (existing)
+          return { transactionId: existing.transactionId, externalId: input.externalId, alreadyPosted: true };
         const loan = self.loans.get(input.loanExternalId)!;
-        const tx = { transactionId: String(100 + self.posted.size), loanExternalId: input.loanExternalId, amountMinor: input.amount.amountMinor, reversed: false };
+        const tx = {
+          transactionId: String(100 + self.posted.size),
+          loanExternalId: input.loanExternalId,
+          amountMinor: input.amount.amountMinor,
+          reversed: false,
+        };
         self.posted.set(input.externalId, tx);
-        self.loans.set(loan.externalId, { ...loan, outstanding: money(loan.outstanding.amountMinor - input.amount.amountMinor, loan.currency) });
+        self.loans.set(loan.externalId, {
+          ...loan,
+          outstanding: money(loan.outstanding.amountMinor - input.amount.amountMinor, loan.currency),
+        });
         if (self.timeoutsAfterCommit > 0) {
           self.timeoutsAfterCommit--;
           throw new ConnectorError('stub-lender', 'OUTCOME_UNKNOWN', 'timeout after commit');
@@ -90,7 +137,10 @@ export class StubLender {
         if (tx.reversed) return { transactionId: tx.transactionId, alreadyReversed: true };
         tx.reversed = true;
         const loan = self.loans.get(tx.loanExternalId)!;
-        self.loans.set(loan.externalId, { ...loan, outstanding: money(loan.outstanding.amountMinor + tx.amountMinor, loan.currency) });
+        self.loans.set(loan.externalId, {
+          ...loan,
+          outstanding: money(loan.outstanding.amountMinor + tx.amountMinor, loan.currency),
+        });
         return { transactionId: tx.transactionId, alreadyReversed: false };
       },
       async listTransactions() {
@@ -98,12 +148,26 @@ export class StubLender {
       },
       async findTransactionByExternalId({ externalId }) {
         const tx = self.posted.get(externalId);
-        return tx ? { transactionId: tx.transactionId, externalId, type: 'REPAYMENT', amount: money(tx.amountMinor, 'UGX'), date: '2026-11-22', reversed: tx.reversed } : null;
+        return tx
+          ? {
+              transactionId: tx.transactionId,
+              externalId,
+              type: 'REPAYMENT',
+              amount: money(tx.amountMinor, 'UGX'),
+              date: '2026-11-22',
+              reversed: tx.reversed,
+            }
+          : null;
       },
     };
   }
 
   definition(kind: LendingSystemKind = 'FINERACT'): LendingConnectorDefinition<Record<string, unknown>> {
-    return { kind, id: 'stub-lender', parseCredentials: (raw) => raw as Record<string, unknown>, create: () => this.connector(kind) };
+    return {
+      kind,
+      id: 'stub-lender',
+      parseCredentials: (raw) => raw as Record<string, unknown>,
+      create: () => this.connector(kind),
+    };
   }
 }

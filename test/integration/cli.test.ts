@@ -10,7 +10,13 @@ const bin = path.resolve(__dirname, '../../bin/lipa.js');
 describe('lipa CLI', () => {
   it('creates an organization and API keys, and reports bad input clearly', async () => {
     const db = await createTestDatabase();
-    const env = { ...process.env, DATABASE_URL: db.url, REDIS_URL: process.env.REDIS_URL, LIPA_ENCRYPTION_KEY: TEST_ENCRYPTION_KEY, LOG_LEVEL: 'warn' };
+    const env = {
+      ...process.env,
+      DATABASE_URL: db.url,
+      REDIS_URL: process.env.REDIS_URL,
+      LIPA_ENCRYPTION_KEY: TEST_ENCRYPTION_KEY,
+      LOG_LEVEL: 'warn',
+    };
     try {
       const migrate = await run(process.execPath, [bin, 'migrate'], { env });
       expect(migrate.stdout).toContain('no pending migrations');
@@ -18,15 +24,29 @@ describe('lipa CLI', () => {
       const orgId = /organization: (org_[0-9A-Z]{26})/.exec(org.stdout)?.[1];
       expect(orgId).toBeDefined();
       expect(org.stdout).toMatch(/admin API key \(shown once, store it now\): lipa_[a-z2-7]{12}_\S{43}/);
-      const key = await run(process.execPath, [bin, 'apikey:create', '--org', orgId!, '--role', 'finance', '--name', 'recon'], { env });
+      const key = await run(
+        process.execPath,
+        [bin, 'apikey:create', '--org', orgId!, '--role', 'finance', '--name', 'recon'],
+        { env },
+      );
       expect(key.stdout).toMatch(/\(FINANCE, shown once, store it now\): lipa_/);
-      await expect(run(process.execPath, [bin, 'apikey:create', '--org', orgId!, '--role', 'GOD'], { env })).rejects.toMatchObject({
+      await expect(
+        run(process.execPath, [bin, 'apikey:create', '--org', orgId!, '--role', 'GOD'], { env }),
+      ).rejects.toMatchObject({
         stderr: expect.stringContaining('--role must be one of ADMIN, FINANCE, SUPERVISOR, AGENT, PARTNER'),
       });
-      await expect(run(process.execPath, [bin, 'apikey:create', '--org', 'org_01JD000000000000000000000', '--role', 'ADMIN'], { env })).rejects.toMatchObject({
+      await expect(
+        run(
+          process.execPath,
+          [bin, 'apikey:create', '--org', 'org_01JD000000000000000000000', '--role', 'ADMIN'],
+          { env },
+        ),
+      ).rejects.toMatchObject({
         stderr: expect.stringContaining('was not found'),
       });
-      await expect(run(process.execPath, [bin, 'org:create'], { env })).rejects.toMatchObject({ stderr: expect.stringContaining('--name') });
+      await expect(run(process.execPath, [bin, 'org:create'], { env })).rejects.toMatchObject({
+        stderr: expect.stringContaining('--name'),
+      });
     } finally {
       await db.drop();
     }
@@ -34,7 +54,16 @@ describe('lipa CLI', () => {
 
   it('refuses to boot with a bad configuration and names every problem', async () => {
     await expect(
-      run(process.execPath, [bin, 'migrate'], { env: { PATH: process.env.PATH, DATABASE_URL: 'mysql://x', REDIS_URL: 'redis://127.0.0.1:1', LIPA_ENCRYPTION_KEY: 'nope' } }),
-    ).rejects.toMatchObject({ stderr: expect.stringMatching(/DATABASE_URL must be a URL[\s\S]*LIPA_ENCRYPTION_KEY must be 32 bytes/) });
+      run(process.execPath, [bin, 'migrate'], {
+        env: {
+          PATH: process.env.PATH,
+          DATABASE_URL: 'mysql://x',
+          REDIS_URL: 'redis://127.0.0.1:1',
+          LIPA_ENCRYPTION_KEY: 'nope',
+        },
+      }),
+    ).rejects.toMatchObject({
+      stderr: expect.stringMatching(/DATABASE_URL must be a URL[\s\S]*LIPA_ENCRYPTION_KEY must be 32 bytes/),
+    });
   });
 });

@@ -18,15 +18,24 @@ describe('HTTP edges and GraphQL limits', () => {
     expect((await fetch(`${hub.url}/healthz`)).status).toBe(200);
     const ready = await fetch(`${hub.url}/readyz`);
     expect(ready.status).toBe(200);
-    expect(await ready.json()).toEqual({ status: 'ready', checks: { postgres: { ok: true }, redis: { ok: true }, migrations: { ok: true } } });
+    expect(await ready.json()).toEqual({
+      status: 'ready',
+      checks: { postgres: { ok: true }, redis: { ok: true }, migrations: { ok: true } },
+    });
     const metrics = await (await fetch(`${hub.url}/metrics`)).text();
     expect(metrics).toContain('lipa_http_requests_total');
   });
 
   it('answers malformed JSON, unsupported bodies and oversized bodies on /graphql with clear errors', async () => {
-    const bad = await fetch(`${hub.url}/graphql`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"query": ' });
+    const bad = await fetch(`${hub.url}/graphql`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: '{"query": ',
+    });
     expect(bad.status).toBe(400);
-    expect(await bad.json()).toEqual({ errors: [{ message: 'Request body is not valid JSON', extensions: { code: 'BAD_USER_INPUT' } }] });
+    expect(await bad.json()).toEqual({
+      errors: [{ message: 'Request body is not valid JSON', extensions: { code: 'BAD_USER_INPUT' } }],
+    });
     const huge = await fetch(`${hub.url}/graphql`, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
@@ -37,7 +46,11 @@ describe('HTTP edges and GraphQL limits', () => {
     expect(syntax.body.errors?.[0]?.extensions?.code).toBe('BAD_USER_INPUT');
     const unknownField = await hub.gql('{ me { nope } }', {}, adminKey);
     expect(unknownField.body.errors?.[0]?.extensions?.code).toBe('BAD_USER_INPUT');
-    const badVar = await hub.gql('query($id: ID!) { loanAccount(id: $id) { id } }', { id: { nested: true } }, adminKey);
+    const badVar = await hub.gql(
+      'query($id: ID!) { loanAccount(id: $id) { id } }',
+      { id: { nested: true } },
+      adminKey,
+    );
     expect(badVar.body.errors?.[0]?.extensions?.code).toBe('BAD_USER_INPUT');
     expect((await hub.gql('{ me { role } }', {}, adminKey)).body.data.me.role).toBe('ADMIN');
   });

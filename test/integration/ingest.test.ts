@@ -13,7 +13,10 @@ describe('callback ingest (/hooks/:sourceId/:token)', () => {
   let callbackUrl: string;
 
   beforeAll(async () => {
-    hub = await startTestHub({ registry: new ConnectorRegistry().registerRail(stubRailDefinition('STRIPE')), workers: true });
+    hub = await startTestHub({
+      registry: new ConnectorRegistry().registerRail(stubRailDefinition('STRIPE')),
+      workers: true,
+    });
     org = await hub.createOrg();
     const res = await hub.gql(
       'mutation($i: RegisterPaymentSourceInput!) { registerPaymentSource(input: $i) { id callbackUrl kind } }',
@@ -42,26 +45,46 @@ describe('callback ingest (/hooks/:sourceId/:token)', () => {
   }
 
   it('stores concurrent duplicates once, counts them, and processes the event once', async () => {
-    const body = JSON.stringify({ id: 'evt-dup-1', txId: 'TX-DUP-1', status: 'SUCCEEDED', amount: '50000', currency: 'UGX', account: 'ln-0042' });
+    const body = JSON.stringify({
+      id: 'evt-dup-1',
+      txId: 'TX-DUP-1',
+      status: 'SUCCEEDED',
+      amount: '50000',
+      currency: 'UGX',
+      account: 'ln-0042',
+    });
     const replies = await Promise.all(Array.from({ length: 25 }, () => post(hookUrl(), body)));
     expect(replies.map((r) => r.status)).toEqual(Array(25).fill(200));
     const em = scopedFork(hub.runtime.orm.em, org.orgId);
     const events = await em.find(InboundEvent, { providerEventId: 'evt-dup-1' });
     expect(events).toHaveLength(1);
     expect(events[0].duplicateCount).toBe(24);
-    const payment = await waitFor(() => scopedFork(hub.runtime.orm.em, org.orgId).findOne(Payment, { providerTransactionId: 'TX-DUP-1' }));
+    const payment = await waitFor(() =>
+      scopedFork(hub.runtime.orm.em, org.orgId).findOne(Payment, { providerTransactionId: 'TX-DUP-1' }),
+    );
     expect(payment.amountMinor).toBe(50000n);
     expect(payment.currency).toBe('UGX');
     expect(payment.status).toBe('SUCCEEDED');
     expect(payment.accountReference).toBe('ln-0042');
-    await waitFor(async () => (await scopedFork(hub.runtime.orm.em, org.orgId).findOne(InboundEvent, { providerEventId: 'evt-dup-1' }))?.status === 'PROCESSED');
+    await waitFor(
+      async () =>
+        (
+          await scopedFork(hub.runtime.orm.em, org.orgId).findOne(InboundEvent, {
+            providerEventId: 'evt-dup-1',
+          })
+        )?.status === 'PROCESSED',
+    );
     const fresh = scopedFork(hub.runtime.orm.em, org.orgId);
     expect(await fresh.count(Payment, { providerTransactionId: 'TX-DUP-1' })).toBe(1);
     expect(await fresh.count(OutboxEvent, { type: 'payment.received', aggregateId: payment.id })).toBe(1);
   });
 
   it('accepts PUT as well as POST', async () => {
-    const res = await post(hookUrl(), JSON.stringify({ id: 'evt-put-1', txId: 'TX-PUT-1', status: 'FAILED', amount: '100', currency: 'UGX' }), 'PUT');
+    const res = await post(
+      hookUrl(),
+      JSON.stringify({ id: 'evt-put-1', txId: 'TX-PUT-1', status: 'FAILED', amount: '100', currency: 'UGX' }),
+      'PUT',
+    );
     expect(res.status).toBe(200);
   });
 
@@ -86,36 +109,108 @@ describe('callback ingest (/hooks/:sourceId/:token)', () => {
     const big = await post(hookUrl(), Buffer.alloc(2 * 1024 * 1024, 'a'));
     expect(big.status).toBe(413);
     // The process keeps serving.
-    const ok = await post(hookUrl(), JSON.stringify({ id: 'evt-after-bad', txId: 'TX-AFTER', status: 'SUCCEEDED', amount: '10', currency: 'UGX' }));
+    const ok = await post(
+      hookUrl(),
+      JSON.stringify({
+        id: 'evt-after-bad',
+        txId: 'TX-AFTER',
+        status: 'SUCCEEDED',
+        amount: '10',
+        currency: 'UGX',
+      }),
+    );
     expect(ok.status).toBe(200);
   });
 
   it('keeps a reversal that arrives before its payment and applies both once the payment arrives', async () => {
-    const reversal = JSON.stringify({ id: 'evt-rev-early', type: 'reversal', reversalId: 'RV-1', txId: 'TX-LATE', status: 'SUCCEEDED', amount: '700', currency: 'UGX' });
+    const reversal = JSON.stringify({
+      id: 'evt-rev-early',
+      type: 'reversal',
+      reversalId: 'RV-1',
+      txId: 'TX-LATE',
+      status: 'SUCCEEDED',
+      amount: '700',
+      currency: 'UGX',
+    });
     expect((await post(hookUrl(), reversal)).status).toBe(200);
     await new Promise((r) => setTimeout(r, 300));
-    const payment = JSON.stringify({ id: 'evt-late-pay', txId: 'TX-LATE', status: 'SUCCEEDED', amount: '700', currency: 'UGX' });
+    const payment = JSON.stringify({
+      id: 'evt-late-pay',
+      txId: 'TX-LATE',
+      status: 'SUCCEEDED',
+      amount: '700',
+      currency: 'UGX',
+    });
     expect((await post(hookUrl(), payment)).status).toBe(200);
     // The reversal job is retried with backoff; run the sweeper-equivalent directly to avoid waiting on backoff.
-    await waitFor(() => scopedFork(hub.runtime.orm.em, org.orgId).findOne(Payment, { providerTransactionId: 'TX-LATE' }));
+    await waitFor(() =>
+      scopedFork(hub.runtime.orm.em, org.orgId).findOne(Payment, { providerTransactionId: 'TX-LATE' }),
+    );
     const em = scopedFork(hub.runtime.orm.em, org.orgId);
     const rev = await em.findOneOrFail(InboundEvent, { providerEventId: 'evt-rev-early' });
-    if (rev.status === 'RECEIVED') await hub.runtime.services.paymentEvents.processInboundEvent(org.orgId, rev.id, { finalAttempt: false });
+    if (rev.status === 'RECEIVED')
+      await hub.runtime.services.paymentEvents.processInboundEvent(org.orgId, rev.id, {
+        finalAttempt: false,
+      });
     const final = await waitFor(async () => {
-      const p = await scopedFork(hub.runtime.orm.em, org.orgId).findOne(Payment, { providerTransactionId: 'TX-LATE' });
+      const p = await scopedFork(hub.runtime.orm.em, org.orgId).findOne(Payment, {
+        providerTransactionId: 'TX-LATE',
+      });
       return p?.status === 'REVERSED' ? p : null;
     });
     expect(final.refundedMinor).toBe(700n);
   });
 
   it('records a success after a failure for the same transaction as a discrepancy, never a flip', async () => {
-    expect((await post(hookUrl(), JSON.stringify({ id: 'evt-f1', txId: 'TX-FLIP', status: 'FAILED', amount: '900', currency: 'UGX' }))).status).toBe(200);
-    await waitFor(async () => (await scopedFork(hub.runtime.orm.em, org.orgId).findOne(InboundEvent, { providerEventId: 'evt-f1' }))?.status === 'PROCESSED');
-    expect((await post(hookUrl(), JSON.stringify({ id: 'evt-s1', txId: 'TX-FLIP', status: 'SUCCEEDED', amount: '900', currency: 'UGX' }))).status).toBe(200);
-    await waitFor(async () => (await scopedFork(hub.runtime.orm.em, org.orgId).findOne(InboundEvent, { providerEventId: 'evt-s1' }))?.status === 'PROCESSED');
-    const res = await hub.gql('{ payments(filter: { providerTransactionId: "TX-FLIP" }) { edges { node { status } } } }', {}, org.adminKey);
+    expect(
+      (
+        await post(
+          hookUrl(),
+          JSON.stringify({ id: 'evt-f1', txId: 'TX-FLIP', status: 'FAILED', amount: '900', currency: 'UGX' }),
+        )
+      ).status,
+    ).toBe(200);
+    await waitFor(
+      async () =>
+        (await scopedFork(hub.runtime.orm.em, org.orgId).findOne(InboundEvent, { providerEventId: 'evt-f1' }))
+          ?.status === 'PROCESSED',
+    );
+    expect(
+      (
+        await post(
+          hookUrl(),
+          JSON.stringify({
+            id: 'evt-s1',
+            txId: 'TX-FLIP',
+            status: 'SUCCEEDED',
+            amount: '900',
+            currency: 'UGX',
+          }),
+        )
+      ).status,
+    ).toBe(200);
+    await waitFor(
+      async () =>
+        (await scopedFork(hub.runtime.orm.em, org.orgId).findOne(InboundEvent, { providerEventId: 'evt-s1' }))
+          ?.status === 'PROCESSED',
+    );
+    const res = await hub.gql(
+      '{ payments(filter: { providerTransactionId: "TX-FLIP" }) { edges { node { status } } } }',
+      {},
+      org.adminKey,
+    );
     expect(res.body.data.payments.edges).toEqual([{ node: { status: 'FAILED' } }]);
-    const rows = await hub.runtime.orm.em.getConnection().execute(`select type, summary from discrepancy where organization_id = ? and dedupe_key like 'out-of-order:%'`, [org.orgId]);
-    expect(rows).toEqual([expect.objectContaining({ type: 'UNMATCHED_PAYMENT', summary: expect.stringContaining('FAILED payment cannot become SUCCEEDED') })]);
+    const rows = await hub.runtime.orm.em
+      .getConnection()
+      .execute(
+        `select type, summary from discrepancy where organization_id = ? and dedupe_key like 'out-of-order:%'`,
+        [org.orgId],
+      );
+    expect(rows).toEqual([
+      expect.objectContaining({
+        type: 'UNMATCHED_PAYMENT',
+        summary: expect.stringContaining('FAILED payment cannot become SUCCEEDED'),
+      }),
+    ]);
   });
 });

@@ -25,7 +25,13 @@ describe('transactional outbox and relay', () => {
     await em.transactional(async (tx) => {
       const p = await tx.findOneOrFail(Payment, { id: seed.payment.id });
       p.reconciliationState = 'POSTED';
-      recordEvent(tx, { organizationId: orgId, type: 'payment.posted', aggregateType: 'payment', aggregateId: p.id, payload: { paymentId: p.id } });
+      recordEvent(tx, {
+        organizationId: orgId,
+        type: 'payment.posted',
+        aggregateType: 'payment',
+        aggregateId: p.id,
+        payload: { paymentId: p.id },
+      });
     });
     const check = scopedFork(hub.runtime.orm.em, orgId);
     expect((await check.findOneOrFail(Payment, { id: seed.payment.id })).reconciliationState).toBe('POSTED');
@@ -38,7 +44,13 @@ describe('transactional outbox and relay', () => {
       em.transactional(async (tx) => {
         const p = await tx.findOneOrFail(Payment, { id: seed.payment.id });
         p.reconciliationState = 'POSTING_FAILED';
-        recordEvent(tx, { organizationId: orgId, type: 'payment.failed', aggregateType: 'payment', aggregateId: p.id, payload: {} });
+        recordEvent(tx, {
+          organizationId: orgId,
+          type: 'payment.failed',
+          aggregateType: 'payment',
+          aggregateId: p.id,
+          payload: {},
+        });
         await tx.flush();
         throw new Error('boom after flush');
       }),
@@ -55,17 +67,28 @@ describe('transactional outbox and relay', () => {
     sub.on('message', (_ch, msg) => received.push(JSON.parse(msg)));
     const em = scopedFork(hub.runtime.orm.em, orgId);
     for (let i = 0; i < 3; i++) {
-      recordEvent(em, { organizationId: orgId, type: 'loan.balance_changed', aggregateType: 'loan_account', aggregateId: seed.loan.id, payload: { n: i } });
+      recordEvent(em, {
+        organizationId: orgId,
+        type: 'loan.balance_changed',
+        aggregateType: 'loan_account',
+        aggregateId: seed.loan.id,
+        payload: { n: i },
+      });
     }
     await em.flush();
     const publisher = new Redis(hub.config.redisUrl);
-    const relay = new OutboxRelay(hub.runtime.orm, (ch, ev) => publisher.publish(ch, JSON.stringify(ev)), createLogger({ level: 'silent' }));
+    const relay = new OutboxRelay(
+      hub.runtime.orm,
+      (ch, ev) => publisher.publish(ch, JSON.stringify(ev)),
+      createLogger({ level: 'silent' }),
+    );
     let published = 0;
     for (let n = await relay.relayOnce(); n > 0; n = await relay.relayOnce()) published += n;
     expect(published).toBeGreaterThanOrEqual(3);
     expect(await relay.relayOnce()).toBe(0);
     const deadline = Date.now() + 3000;
-    while (received.filter((e) => e.type === 'loan.balance_changed').length < 3 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+    while (received.filter((e) => e.type === 'loan.balance_changed').length < 3 && Date.now() < deadline)
+      await new Promise((r) => setTimeout(r, 20));
     const balanceEvents = received.filter((e) => e.type === 'loan.balance_changed');
     expect(balanceEvents).toHaveLength(3);
     expect(balanceEvents.every((e) => e.organizationId === orgId)).toBe(true);
@@ -76,11 +99,21 @@ describe('transactional outbox and relay', () => {
 
   it('keeps events unpublished when Redis is unreachable (nothing lost)', async () => {
     const em = scopedFork(hub.runtime.orm.em, orgId);
-    const ev = recordEvent(em, { organizationId: orgId, type: 'payment.matched', aggregateType: 'payment', aggregateId: seed.payment.id, payload: {} });
+    const ev = recordEvent(em, {
+      organizationId: orgId,
+      type: 'payment.matched',
+      aggregateType: 'payment',
+      aggregateId: seed.payment.id,
+      payload: {},
+    });
     await em.flush();
-    const relay = new OutboxRelay(hub.runtime.orm, async () => {
-      throw new Error('ECONNREFUSED');
-    }, createLogger({ level: 'silent' }));
+    const relay = new OutboxRelay(
+      hub.runtime.orm,
+      async () => {
+        throw new Error('ECONNREFUSED');
+      },
+      createLogger({ level: 'silent' }),
+    );
     await expect(relay.relayOnce()).rejects.toThrow('ECONNREFUSED');
     const check = scopedFork(hub.runtime.orm.em, orgId);
     expect((await check.findOneOrFail(OutboxEvent, { id: ev.id })).publishedAt ?? null).toBeNull();

@@ -7,7 +7,9 @@ const root = path.resolve(__dirname, '../..');
 
 describe('committed schema and migrations', () => {
   it('schema.graphql matches the code (run `npm run schema:emit` after changing the API)', () => {
-    const out = execFileSync(process.execPath, [path.join(root, 'bin/lipa.js'), 'schema:check'], { encoding: 'utf8' });
+    const out = execFileSync(process.execPath, [path.join(root, 'bin/lipa.js'), 'schema:check'], {
+      encoding: 'utf8',
+    });
     expect(out).toContain('up to date');
   });
 

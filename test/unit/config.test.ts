@@ -1,7 +1,11 @@
 import { ConfigError, loadConfig } from '../../src/config';
 
 const KEY = Buffer.alloc(32, 1).toString('base64');
-const valid = { DATABASE_URL: 'postgres://u@127.0.0.1:5432/lipa', REDIS_URL: 'redis://127.0.0.1:6379', LIPA_ENCRYPTION_KEY: KEY };
+const valid = {
+  DATABASE_URL: 'postgres://u@127.0.0.1:5432/lipa',
+  REDIS_URL: 'redis://127.0.0.1:6379',
+  LIPA_ENCRYPTION_KEY: KEY,
+};
 
 function problems(env: Record<string, string | undefined>): string[] {
   try {
@@ -38,16 +42,22 @@ describe('config', () => {
   });
 
   it('never defaults the encryption key', () => {
-    expect(problems({ ...valid, LIPA_ENCRYPTION_KEY: undefined })).toContain('LIPA_ENCRYPTION_KEY is required');
+    expect(problems({ ...valid, LIPA_ENCRYPTION_KEY: undefined })).toContain(
+      'LIPA_ENCRYPTION_KEY is required',
+    );
   });
 
   it('rejects malformed URLs and conflicting JWT settings', () => {
-    expect(problems({ ...valid, DATABASE_URL: 'mysql://x' })).toEqual([expect.stringMatching(/^DATABASE_URL must be a URL/)]);
-    expect(problems({ ...valid, REDIS_URL: 'not a url' })).toEqual([expect.stringMatching(/^REDIS_URL /)]);
-    expect(problems({ ...valid, LIPA_JWT_SECRET: 'x'.repeat(40), LIPA_JWKS_URL: 'https://id.example.com/jwks' })).toEqual([
-      expect.stringMatching(/^LIPA_JWKS_URL set LIPA_JWT_SECRET or LIPA_JWKS_URL, not both/),
+    expect(problems({ ...valid, DATABASE_URL: 'mysql://x' })).toEqual([
+      expect.stringMatching(/^DATABASE_URL must be a URL/),
     ]);
-    expect(problems({ ...valid, LIPA_JWT_SECRET: 'too-short' })).toEqual([expect.stringMatching(/^LIPA_JWT_SECRET must be at least 32/)]);
+    expect(problems({ ...valid, REDIS_URL: 'not a url' })).toEqual([expect.stringMatching(/^REDIS_URL /)]);
+    expect(
+      problems({ ...valid, LIPA_JWT_SECRET: 'x'.repeat(40), LIPA_JWKS_URL: 'https://id.example.com/jwks' }),
+    ).toEqual([expect.stringMatching(/^LIPA_JWKS_URL set LIPA_JWT_SECRET or LIPA_JWKS_URL, not both/)]);
+    expect(problems({ ...valid, LIPA_JWT_SECRET: 'too-short' })).toEqual([
+      expect.stringMatching(/^LIPA_JWT_SECRET must be at least 32/),
+    ]);
   });
 
   it('does not echo secret values in its messages', () => {

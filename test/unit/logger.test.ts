@@ -17,15 +17,43 @@ describe('log redaction', () => {
 
   it('never writes a phone number, e-mail, name, account number, API key or auth header', () => {
     const { logger, output } = capture();
-    logger.info({ phoneNumber: phone, msisdn: `+${phone}`, payer: { phone, name: 'Aisha Namuli' } }, 'payment');
+    logger.info(
+      { phoneNumber: phone, msisdn: `+${phone}`, payer: { phone, name: 'Aisha Namuli' } },
+      'payment',
+    );
     logger.info({ req: { headers: { authorization: 'Bearer lipa_abcdefghijkl_secret' } } }, 'request');
-    logger.info({ body: { MSISDN: '2547 ***** 126', FirstName: 'NICHOLAS', accountNumber: 'ACC-99812', email: 'a@b.co' } }, 'callback');
+    logger.info(
+      {
+        body: {
+          MSISDN: '2547 ***** 126',
+          FirstName: 'NICHOLAS',
+          accountNumber: 'ACC-99812',
+          email: 'a@b.co',
+        },
+      },
+      'callback',
+    );
     logger.info(`STK push sent to ${phone} for loan`);
     logger.info(`payer +256 772 123 456 paid; contact aisha@example.com`);
-    logger.error({ err: new Error(`Daraja refused 254708374149 with key lipa_abcdefghijkl_zzzzzzzz`) }, 'failed');
+    logger.error(
+      { err: new Error(`Daraja refused 254708374149 with key lipa_abcdefghijkl_zzzzzzzz`) },
+      'failed',
+    );
     logger.debug({ credentials: { consumerSecret: 'abc', passkey: 'def' }, apiKey: 'k' }, 'config');
     const text = output();
-    for (const forbidden of [phone, '254708374149', '772 123 456', 'Aisha', 'NICHOLAS', 'ACC-99812', 'a@b.co', 'aisha@example.com', 'lipa_abcdefghijkl', 'consumerSecret":"abc', '"def"']) {
+    for (const forbidden of [
+      phone,
+      '254708374149',
+      '772 123 456',
+      'Aisha',
+      'NICHOLAS',
+      'ACC-99812',
+      'a@b.co',
+      'aisha@example.com',
+      'lipa_abcdefghijkl',
+      'consumerSecret":"abc',
+      '"def"',
+    ]) {
       expect(text).not.toContain(forbidden);
     }
     expect(text).toContain('[REDACTED]');

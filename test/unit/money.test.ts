@@ -27,30 +27,53 @@ describe('money', () => {
 
   it('round-trips minor units through decimal strings for every currency', () => {
     fc.assert(
-      fc.property(fc.bigInt({ min: -(10n ** 18n), max: 10n ** 18n }), fc.constantFrom(...currencies), (minor, currency) => {
-        const text = formatMinor(minor, currencyExponent(currency));
-        expect(parseDecimalToMinor(text, currency, { allowNegative: true })).toBe(minor);
-      }),
+      fc.property(
+        fc.bigInt({ min: -(10n ** 18n), max: 10n ** 18n }),
+        fc.constantFrom(...currencies),
+        (minor, currency) => {
+          const text = formatMinor(minor, currencyExponent(currency));
+          expect(parseDecimalToMinor(text, currency, { allowNegative: true })).toBe(minor);
+        },
+      ),
     );
   });
 
   it('round-trips through every provider representation', () => {
     fc.assert(
-      fc.property(fc.bigInt({ min: 0n, max: 10n ** 15n }), fc.constantFrom(...currencies), (minor, currency) => {
-        const m = money(minor, currency);
-        const major = toProviderAmount('test', m, { kind: 'major' });
-        expect(fromProviderAmount('test', major, currency, { kind: 'major' })).toEqual(m);
-        const stripe = toProviderAmount('test', m, { kind: 'minor', exponentOverrides: STRIPE_EXPONENT_OVERRIDES });
-        expect(fromProviderAmount('test', stripe, currency, { kind: 'minor', exponentOverrides: STRIPE_EXPONENT_OVERRIDES })).toEqual(m);
-      }),
+      fc.property(
+        fc.bigInt({ min: 0n, max: 10n ** 15n }),
+        fc.constantFrom(...currencies),
+        (minor, currency) => {
+          const m = money(minor, currency);
+          const major = toProviderAmount('test', m, { kind: 'major' });
+          expect(fromProviderAmount('test', major, currency, { kind: 'major' })).toEqual(m);
+          const stripe = toProviderAmount('test', m, {
+            kind: 'minor',
+            exponentOverrides: STRIPE_EXPONENT_OVERRIDES,
+          });
+          expect(
+            fromProviderAmount('test', stripe, currency, {
+              kind: 'minor',
+              exponentOverrides: STRIPE_EXPONENT_OVERRIDES,
+            }),
+          ).toEqual(m);
+        },
+      ),
     );
   });
 
   it('sends UGX to Stripe x100 and MoMo as a whole-shilling string', () => {
     const ugx = money(50000n, 'UGX');
-    expect(toProviderAmount('stripe', ugx, { kind: 'minor', exponentOverrides: STRIPE_EXPONENT_OVERRIDES })).toBe('5000000');
+    expect(
+      toProviderAmount('stripe', ugx, { kind: 'minor', exponentOverrides: STRIPE_EXPONENT_OVERRIDES }),
+    ).toBe('5000000');
     expect(toProviderAmount('mtn', ugx, { kind: 'major' })).toBe('50000');
-    expect(fromProviderAmount('stripe', 5000000, 'UGX', { kind: 'minor', exponentOverrides: STRIPE_EXPONENT_OVERRIDES })).toEqual(ugx);
+    expect(
+      fromProviderAmount('stripe', 5000000, 'UGX', {
+        kind: 'minor',
+        exponentOverrides: STRIPE_EXPONENT_OVERRIDES,
+      }),
+    ).toEqual(ugx);
   });
 
   it('reads JSON numbers and strings from providers exactly', () => {
@@ -61,7 +84,9 @@ describe('money', () => {
     expect(() => fromProviderAmount('x', '10.005', 'KES', { kind: 'major' })).toThrow(/at most 2 decimal/);
     expect(() => fromProviderAmount('x', 1e21, 'KES', { kind: 'major' })).toThrow();
     expect(() => fromProviderAmount('x', null, 'KES', { kind: 'major' })).toThrow();
-    expect(() => fromProviderAmount('x', '10', 'XXX', { kind: 'major' })).toThrow(expect.objectContaining({ code: 'CURRENCY_UNSUPPORTED' }));
+    expect(() => fromProviderAmount('x', '10', 'XXX', { kind: 'major' })).toThrow(
+      expect.objectContaining({ code: 'CURRENCY_UNSUPPORTED' }),
+    );
   });
 
   it('refuses fractional minor units, negatives, exponents and junk in user input', () => {

@@ -4,7 +4,10 @@ import { formatMoney, money, type Money } from '../../domain/money';
 /** Exact money: minor units as a string, the decimal amount at the ISO exponent, and the currency. */
 @ObjectType('Money')
 export class MoneyType {
-  @Field({ description: 'Integer amount in minor units at the ISO 4217 exponent, as a string (UGX 50,000 -> "50000")' })
+  @Field({
+    description:
+      'Integer amount in minor units at the ISO 4217 exponent, as a string (UGX 50,000 -> "50000")',
+  })
   amountMinor!: string;
 
   @Field({ description: 'Decimal amount at the ISO exponent ("500.00" for KES)' })

@@ -49,7 +49,10 @@ export class LoanAccountType {
   @Field(() => Date, { nullable: true })
   lastSyncedAt!: Date | null;
 
-  @Field(() => Date, { nullable: true, description: 'Set when the loan disappeared from the lender; never deleted' })
+  @Field(() => Date, {
+    nullable: true,
+    description: 'Set when the loan disappeared from the lender; never deleted',
+  })
   missingUpstreamSince!: Date | null;
 
   @Field(() => String, { nullable: true, description: 'Why the loan could not be read at the last sync' })

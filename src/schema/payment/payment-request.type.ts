@@ -4,7 +4,9 @@ import type { PaymentRequestStatus } from '../../domain/enums';
 import { PaymentRequestStatusEnum, RailKindEnum } from '../common/enums';
 import { MoneyType } from '../common/money.type';
 
-@ObjectType('PaymentRequest', { description: 'A pay-now prompt sent to a borrower; its status follows the rail' })
+@ObjectType('PaymentRequest', {
+  description: 'A pay-now prompt sent to a borrower; its status follows the rail',
+})
 export class PaymentRequestType {
   @Field(() => ID)
   id!: string;
@@ -24,7 +26,10 @@ export class PaymentRequestType {
   @Field({ description: 'Masked phone the prompt went to' })
   phoneNumber!: string;
 
-  @Field(() => String, { nullable: true, description: "The rail's id for the request (CheckoutRequestID, X-Reference-Id, ...)" })
+  @Field(() => String, {
+    nullable: true,
+    description: "The rail's id for the request (CheckoutRequestID, X-Reference-Id, ...)",
+  })
   providerRequestId!: string | null;
 
   @Field(() => String, { nullable: true, description: 'Hosted payment page, for link-based rails' })

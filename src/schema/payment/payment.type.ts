@@ -25,10 +25,16 @@ export class PaymentType {
   @Field(() => ReconciliationStateEnum)
   reconciliationState!: ReconciliationState;
 
-  @Field(() => String, { nullable: true, description: 'Payer phone/identifier; masked for roles that may not see it' })
+  @Field(() => String, {
+    nullable: true,
+    description: 'Payer phone/identifier; masked for roles that may not see it',
+  })
   payerReference!: string | null;
 
-  @Field(() => String, { nullable: true, description: 'Account reference the payer gave (e.g. M-Pesa BillRefNumber)' })
+  @Field(() => String, {
+    nullable: true,
+    description: 'Account reference the payer gave (e.g. M-Pesa BillRefNumber)',
+  })
   accountReference!: string | null;
 
   @Field()

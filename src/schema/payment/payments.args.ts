@@ -1,7 +1,13 @@
 import { IsDate, IsIn, IsOptional, IsString, MaxLength, ValidateNested } from 'class-validator';
 import { ArgsType, Field, ID, InputType } from 'type-graphql';
 import type { RailKind } from '../../connectors/types';
-import { PAYMENT_STATUSES, RAIL_KINDS, RECONCILIATION_STATES, type PaymentStatus, type ReconciliationState } from '../../domain/enums';
+import {
+  PAYMENT_STATUSES,
+  RAIL_KINDS,
+  RECONCILIATION_STATES,
+  type PaymentStatus,
+  type ReconciliationState,
+} from '../../domain/enums';
 import { PaymentStatusEnum, RailKindEnum, ReconciliationStateEnum } from '../common/enums';
 import { PaginationArgs } from '../common/pagination.args';
 

@@ -2,7 +2,9 @@ import { Field, ID, ObjectType } from 'type-graphql';
 import { Connection } from '../common/connection';
 import { MoneyType } from '../common/money.type';
 
-@ObjectType('Reversal', { description: 'A reversal, refund or charge-back of a payment, tracked at the rail and at the lender' })
+@ObjectType('Reversal', {
+  description: 'A reversal, refund or charge-back of a payment, tracked at the rail and at the lender',
+})
 export class ReversalType {
   @Field(() => ID)
   id!: string;

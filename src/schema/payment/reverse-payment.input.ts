@@ -14,7 +14,10 @@ export class ReversePaymentInput {
   @Length(2, 100)
   reason!: string;
 
-  @Field(() => MoneyInput, { nullable: true, description: 'Partial amount, where the rail allows it; whole payment by default' })
+  @Field(() => MoneyInput, {
+    nullable: true,
+    description: 'Partial amount, where the rail allows it; whole payment by default',
+  })
   @IsOptional()
   @ValidateNested()
   amount?: MoneyInput | null;

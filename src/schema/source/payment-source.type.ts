@@ -13,7 +13,8 @@ export class PaymentSourceType extends SourceInterface {
 
   @Field(() => String, {
     nullable: true,
-    description: 'The exact URL to give the provider for callbacks (embeds a secret token). ADMIN only; null for other roles.',
+    description:
+      'The exact URL to give the provider for callbacks (embeds a secret token). ADMIN only; null for other roles.',
   })
   callbackUrl!: string | null;
 

@@ -17,10 +17,15 @@ export class RegisterLendingSourceInput {
   name!: string;
 
   @Field()
-  @IsUrl({ require_tld: false, require_protocol: true, protocols: ['http', 'https'] }, { message: 'baseUrl must be an http(s) URL' })
+  @IsUrl(
+    { require_tld: false, require_protocol: true, protocols: ['http', 'https'] },
+    { message: 'baseUrl must be an http(s) URL' },
+  )
   baseUrl!: string;
 
-  @Field(() => JSONScalar, { description: 'FINERACT { username password tenantId }  MAMBU { apiKey } or { username password }' })
+  @Field(() => JSONScalar, {
+    description: 'FINERACT { username password tenantId }  MAMBU { apiKey } or { username password }',
+  })
   @IsObject()
   credentials!: Record<string, unknown>;
 }

@@ -16,9 +16,15 @@ export class RegisterPaymentSourceInput {
   @Length(1, 100)
   name!: string;
 
-  @Field(() => String, { nullable: true, description: "Overrides the provider's default host (sandbox, production, simulator)" })
+  @Field(() => String, {
+    nullable: true,
+    description: "Overrides the provider's default host (sandbox, production, simulator)",
+  })
   @IsOptional()
-  @IsUrl({ require_tld: false, require_protocol: true, protocols: ['http', 'https'] }, { message: 'baseUrl must be an http(s) URL' })
+  @IsUrl(
+    { require_tld: false, require_protocol: true, protocols: ['http', 'https'] },
+    { message: 'baseUrl must be an http(s) URL' },
+  )
   baseUrl?: string | null;
 
   @Field(() => JSONScalar)

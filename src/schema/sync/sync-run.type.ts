@@ -11,7 +11,9 @@ export class SyncErrorType {
   message!: string;
 }
 
-@ObjectType('SyncRun', { description: 'A loan sync from a lending system, with live progress (poll it by id)' })
+@ObjectType('SyncRun', {
+  description: 'A loan sync from a lending system, with live progress (poll it by id)',
+})
 export class SyncRunType {
   @Field(() => ID)
   id!: string;

@@ -6,7 +6,12 @@
 import nock from 'nock';
 import { ConnectorError } from '../../../src/connectors/errors';
 import { TokenCache } from '../../../src/connectors/token-cache';
-import type { ConnectorRuntime, MobileMoneyConnector, RailEvent, VerifyCallbackInput } from '../../../src/connectors/types';
+import type {
+  ConnectorRuntime,
+  MobileMoneyConnector,
+  RailEvent,
+  VerifyCallbackInput,
+} from '../../../src/connectors/types';
 import type { Money } from '../../../src/domain/money';
 import { testRuntime } from '../../helpers/nock';
 
@@ -67,7 +72,14 @@ export interface MobileMoneyHarness {
 }
 
 function verifyInput(h: MobileMoneyHarness, cb: CallbackFixture, token: string | null): VerifyCallbackInput {
-  return { rawBody: cb.rawBody, headers: cb.headers, method: cb.method, query: cb.query, pathToken: token, expectedToken: h.callbackToken };
+  return {
+    rawBody: cb.rawBody,
+    headers: cb.headers,
+    method: cb.method,
+    query: cb.query,
+    pathToken: token,
+    expectedToken: h.callbackToken,
+  };
 }
 
 const collectInput = (h: MobileMoneyHarness) => ({
@@ -97,14 +109,20 @@ export function runMobileMoneyContract(h: MobileMoneyHarness): void {
       const first = h.mockInitiateAccepted();
       const second = h.mockInitiateAccepted();
       await connector.initiateCollection(collectInput(h));
-      await connector.initiateCollection({ ...collectInput(h), idempotencyKey: '9b2d7c1e-1111-4c6e-9b8f-2d7e5a1c0b45' });
+      await connector.initiateCollection({
+        ...collectInput(h),
+        idempotencyKey: '9b2d7c1e-1111-4c6e-9b8f-2d7e5a1c0b45',
+      });
       token1.done();
       first.done();
       second.done();
       now += 3600 * 1000;
       const token2 = h.mockToken(3600);
       const third = h.mockInitiateAccepted();
-      await connector.initiateCollection({ ...collectInput(h), idempotencyKey: '9b2d7c1e-2222-4c6e-9b8f-2d7e5a1c0b46' });
+      await connector.initiateCollection({
+        ...collectInput(h),
+        idempotencyKey: '9b2d7c1e-2222-4c6e-9b8f-2d7e5a1c0b46',
+      });
       token2.done();
       third.done();
     });
@@ -145,7 +163,10 @@ export function runMobileMoneyContract(h: MobileMoneyHarness): void {
       expect(err).toBeInstanceOf(ConnectorError);
       expect((err as ConnectorError).code).toBe('OUTCOME_UNKNOWN');
       const status = h.mockStatus('SUCCEEDED', 'req-after-timeout');
-      const result = await connector.getCollectionStatus({ providerRequestId: 'req-after-timeout', reference: collectInput(h).reference });
+      const result = await connector.getCollectionStatus({
+        providerRequestId: 'req-after-timeout',
+        reference: collectInput(h).reference,
+      });
       status.done();
       expect(result.status).toBe('SUCCEEDED');
     });
@@ -167,7 +188,10 @@ export function runMobileMoneyContract(h: MobileMoneyHarness): void {
       const result = await connector.getCollectionStatus({ providerRequestId: 'req-1', reference: 'preq_x' });
       scope.done();
       expect(result.status).toBe(outcome);
-      if (outcome === 'SUCCEEDED') expect(result.providerTransactionId).toBe(h.statusTransactionId === undefined ? h.expectedTransactionId : h.statusTransactionId);
+      if (outcome === 'SUCCEEDED')
+        expect(result.providerTransactionId).toBe(
+          h.statusTransactionId === undefined ? h.expectedTransactionId : h.statusTransactionId,
+        );
       if (outcome === 'FAILED') expect(result.failureCode).toEqual(expect.any(String));
     });
 
