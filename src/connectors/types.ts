@@ -408,6 +408,17 @@ export interface MobileMoneyConnector {
   /** Reverses/refunds a collection; the result is confirmed later by callback or {@link getReversalStatus}. */
   reverseCollection(input: ReverseCollectionInput): Promise<ReverseCollectionOutput>;
 
+  /**
+   * Asks the rail about a transaction Lipa never heard of by callback, by its rail id (e.g. an M-Pesa receipt read
+   * from a statement). Rails that answer asynchronously deliver the result as a callback, parsed by
+   * {@link parseCallback}. Optional: rails without such a query do not implement it.
+   */
+  lookUpTransaction?(input: {
+    providerTransactionId: string;
+    reference: string;
+    resultUrl: string;
+  }): Promise<{ providerReference: string }>;
+
   /** Status of a reversal/refund, for rails that can be queried. @throws ConnectorError FLOW_NOT_SUPPORTED */
   getReversalStatus(input: {
     providerReversalId: string;

@@ -9,6 +9,7 @@ import { PaymentRequestType } from '../schema/payment/payment-request.type';
 import { RequestPaymentInput } from '../schema/payment/request-payment.input';
 import { ReversalConnection, ReversalType } from '../schema/payment/reversal.type';
 import { ReversePaymentInput } from '../schema/payment/reverse-payment.input';
+import { TransactionLookupType } from '../schema/payment/lookup-transaction.type';
 import { Reversal as ReversalEntity } from '../entities/reversal.entity';
 import { findPage, toConnection } from '../services/pagination';
 import { withIdempotency } from '../services/idempotency';
@@ -92,6 +93,21 @@ export class PaymentRequestResolver {
       input,
       async () => toReversalType(await ctx.services.paymentRequests.reversePayment(scopeOf(ctx), input)),
       ReversalType,
+    );
+  }
+
+  @Authorized(...PERMISSIONS.reconcile)
+  @Mutation(() => TransactionLookupType, {
+    description: 'Asks the rail about a transaction whose callback never came (M-Pesa Transaction Status)',
+  })
+  async lookUpTransaction(
+    @Arg('sourceId', () => ID) sourceId: string,
+    @Arg('providerTransactionId') providerTransactionId: string,
+    @Ctx() ctx: GraphQLContext,
+  ): Promise<TransactionLookupType> {
+    return Object.assign(
+      new TransactionLookupType(),
+      await ctx.services.paymentRequests.lookUpTransaction(scopeOf(ctx), { sourceId, providerTransactionId }),
     );
   }
 

@@ -211,6 +211,14 @@ export class PaymentEventService {
     }
 
     if (payment) {
+      // A payment first known only by its request (STK query without receipt) learns its rail receipt later.
+      if (
+        re.providerTransactionId &&
+        payment.providerTransactionId.startsWith('req:') &&
+        payment.status === re.status
+      ) {
+        payment.providerTransactionId = re.providerTransactionId;
+      }
       const t = transition(payment.status, re.status);
       if (!t.ok) {
         await this.raiseOutOfOrder(em, source, payment, re, t.reason, event);

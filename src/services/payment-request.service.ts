@@ -308,6 +308,45 @@ export class PaymentRequestService {
     return reversal;
   }
 
+  /**
+   * Recovers a payment whose callback never came, by its rail transaction id (M-Pesa Transaction Status): the rail
+   * answers by callback, which is stored and applied like any other. Already-known transactions are not queried.
+   */
+  async lookUpTransaction(
+    scope: Scope,
+    input: { sourceId: string; providerTransactionId: string },
+  ): Promise<{ alreadyKnown: boolean; providerReference: string | null }> {
+    const id = input.providerTransactionId.trim();
+    if (!/^[A-Za-z0-9._:-]{4,64}$/.test(id))
+      throw badInput('providerTransactionId must be 4 to 64 letters, digits or . _ : -');
+    const source = await scope.em.findOne(
+      PaymentSource,
+      { id: input.sourceId },
+      { populate: ['credentialsEncrypted'] },
+    );
+    if (!source) throw notFound('Payment source', input.sourceId);
+    if (await scope.em.findOne(Payment, { paymentSource: source, providerTransactionId: id }))
+      return { alreadyKnown: true, providerReference: null };
+    const connector = this.sources.railConnector(source);
+    if (!connector.lookUpTransaction) throw badInput(`${source.kind} cannot look up a transaction by id`);
+    try {
+      const out = await connector.lookUpTransaction({
+        providerTransactionId: id,
+        reference: `lookup-${id}`,
+        resultUrl: this.sources.callbackUrl(source),
+      });
+      audit(scope.em, scope.principal, 'payment.lookup_requested', 'payment_source', source.id, {
+        providerTransactionId: id,
+        providerReference: out.providerReference,
+      });
+      await scope.em.flush();
+      return { alreadyKnown: false, providerReference: out.providerReference };
+    } catch (err) {
+      if (err instanceof ConnectorError) throw connectorErrorToAppError(err);
+      throw err;
+    }
+  }
+
   /** Polls the rail for a reversal's outcome where it can be queried; otherwise the callback settles it. */
   async checkReversal(organizationId: string, reversalId: string): Promise<string> {
     const em = scopedFork(this.orm.em, organizationId);

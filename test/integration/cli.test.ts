@@ -1,4 +1,4 @@
-import { execFile } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { createTestDatabase } from '../helpers/db';
@@ -47,6 +47,37 @@ describe('lipa CLI', () => {
       await expect(run(process.execPath, [bin, 'org:create'], { env })).rejects.toMatchObject({
         stderr: expect.stringContaining('--name'),
       });
+    } finally {
+      await db.drop();
+    }
+  });
+
+  it('runs `lipa worker` and stops cleanly on SIGTERM', async () => {
+    const db = await createTestDatabase();
+    const env = {
+      ...process.env,
+      DATABASE_URL: db.url,
+      REDIS_URL: process.env.REDIS_URL,
+      LIPA_ENCRYPTION_KEY: TEST_ENCRYPTION_KEY,
+      LOG_LEVEL: 'info',
+      LIPA_QUEUE_PREFIX: `lipatest-worker-${Date.now()}`,
+    };
+    try {
+      await run(process.execPath, [bin, 'migrate'], { env });
+      const child = spawn(process.execPath, [bin, 'worker'], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+      let stdout = '';
+      child.stdout.on('data', (c) => (stdout += c));
+      for (let i = 0; i < 200 && !stdout.includes('workers are running'); i++)
+        await new Promise((r) => setTimeout(r, 50));
+      expect(stdout).toContain('Lipa workers are running');
+      const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+      child.kill('SIGTERM');
+      const code = await Promise.race([
+        exited,
+        new Promise<'timeout'>((r) => setTimeout(() => r('timeout'), 15_000)),
+      ]);
+      expect(code).toBe(0);
+      expect(stdout).toContain('shutting down');
     } finally {
       await db.drop();
     }
