@@ -2,6 +2,7 @@ import 'reflect-metadata';
 import fs from 'node:fs';
 import path from 'node:path';
 import { printSchema } from 'graphql';
+import { runDemo } from './cli/demo';
 import { embeddedEnvironment } from './cli/embedded';
 import { ConfigError, loadConfig, type Config } from './config';
 import { createOrm, migrate } from './db';
@@ -19,6 +20,7 @@ const USAGE = `Usage: lipa <command> [options]
 
 Commands:
   start                         API + workers; with no DATABASE_URL/REDIS_URL starts embedded PostgreSQL and Redis (.lipa/)
+  demo                          start with a demo organization served by local Fineract and MTN MoMo simulators
   serve                         API + workers (LIPA_WORKERS=false for API only)
   worker                        workers only
   migrate                       apply pending migrations
@@ -56,7 +58,7 @@ async function configFor(
   const config = loadConfig(env);
   // Servers started only for a one-shot command are left running for the next command (and npm start) to reuse.
   const stopEmbedded = () => {
-    if (command === 'start') for (const stop of embedded.started.reverse()) stop();
+    if (command === 'start' || command === 'demo') for (const stop of embedded.started.reverse()) stop();
   };
   return { config, stopEmbedded, embedded: !!embedded.DATABASE_URL };
 }
@@ -84,7 +86,7 @@ export async function main(argv: string[]): Promise<number> {
     return 0;
   }
 
-  const known = ['start', 'serve', 'worker', 'migrate', 'org:create', 'apikey:create'];
+  const known = ['start', 'demo', 'serve', 'worker', 'migrate', 'org:create', 'apikey:create'];
   if (!known.includes(command)) {
     err(`Unknown command "${command}"\n\n${USAGE}`);
     return 1;
@@ -126,6 +128,23 @@ export async function main(argv: string[]): Promise<number> {
     } finally {
       await orm.close(true);
     }
+    return 0;
+  }
+
+  if (command === 'demo') {
+    const stopDemo = await runDemo(config, logger);
+    await new Promise<void>((resolve) => {
+      const stop = () => {
+        stopDemo()
+          .catch((e) => logger.error({ err: e }, 'error during shutdown'))
+          .finally(() => {
+            stopEmbedded();
+            resolve();
+          });
+      };
+      process.once('SIGTERM', stop);
+      process.once('SIGINT', stop);
+    });
     return 0;
   }
 
