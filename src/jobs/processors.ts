@@ -31,6 +31,40 @@ export async function sweepInbox(services: Services, olderThanSeconds = 10): Pro
   return rows.length;
 }
 
+/**
+ * Re-enqueues postings and lender reversals whose jobs were lost (Redis down when they were due): succeeded
+ * payments still unmatched or matched a minute after they arrived, and payments waiting for a lender undo.
+ */
+export async function sweepPostings(services: Services): Promise<number> {
+  const rows = await services.orm.em
+    .getConnection()
+    .execute<Array<{ id: string; organization_id: string; reconciliation_state: string }>>(
+      `select id, organization_id, reconciliation_state from payment
+      where status in ('SUCCEEDED', 'PARTIALLY_REFUNDED', 'REVERSED', 'REFUNDED', 'CHARGED_BACK')
+        and ((reconciliation_state = 'MATCHED' and posting_error is null) or reconciliation_state = 'REVERSAL_PENDING')
+        and (posting_claimed_until is null or posting_claimed_until < now())
+        and updated_at < now() - interval '1 minute'
+      order by updated_at limit 500`,
+    );
+  if (rows.length === 0) return 0;
+  await services.queues.posting.addBulk(
+    rows.map((r) =>
+      r.reconciliation_state === 'REVERSAL_PENDING'
+        ? {
+            name: 'undo',
+            data: { organizationId: r.organization_id, paymentId: r.id },
+            opts: { jobId: `undo-${r.id}` },
+          }
+        : {
+            name: 'match-and-post',
+            data: { organizationId: r.organization_id, paymentId: r.id },
+            opts: { jobId: `post-${r.id}` },
+          },
+    ),
+  );
+  return rows.length;
+}
+
 export function buildProcessors(services: Services): ProcessorMap {
   const processors: ProcessorMap = {
     [QUEUE_NAMES.inboundEvents]: (async (job: Job<InboundEventJob>) => {
@@ -82,7 +116,7 @@ export function buildProcessors(services: Services): ProcessorMap {
     [QUEUE_NAMES.maintenance]: (async (job: Job<MaintenanceJob>) => {
       switch (job.data.task) {
         case 'sweep-inbox':
-          return { requeued: await sweepInbox(services) };
+          return { requeued: await sweepInbox(services), postings: await sweepPostings(services) };
         case 'schedule-syncs':
           return { scheduled: await services.sync.scheduleDueSyncs(services.config.syncIntervalSeconds) };
         default:

@@ -7,6 +7,7 @@ import { createLogger } from '../../src/logger';
 import { scopedFork } from '../../src/services/scope';
 import { seedLoanWithPayment } from '../factories';
 import { startTestHub, type TestHub } from '../helpers/hub';
+import { sweepPostings } from '../../src/jobs/processors';
 
 describe('transactional outbox and relay', () => {
   let hub: TestHub;
@@ -117,5 +118,38 @@ describe('transactional outbox and relay', () => {
     await expect(relay.relayOnce()).rejects.toThrow('ECONNREFUSED');
     const check = scopedFork(hub.runtime.orm.em, orgId);
     expect((await check.findOneOrFail(OutboxEvent, { id: ev.id })).publishedAt ?? null).toBeNull();
+  });
+});
+
+describe('sweepers', () => {
+  let hub: TestHub;
+  let orgId: string;
+  beforeAll(async () => {
+    hub = await startTestHub();
+    orgId = (await hub.createOrg()).orgId;
+  });
+  afterAll(async () => hub.close());
+
+  it('re-enqueues matched payments and pending lender reversals whose jobs were lost, once each', async () => {
+    const seed = await seedLoanWithPayment(hub.runtime.orm, orgId);
+    const undo = await seedLoanWithPayment(hub.runtime.orm, orgId, { accountNumber: 'UNDO-1' });
+    const conn = hub.runtime.orm.em.getConnection();
+    await conn.execute(`update payment set updated_at = now() - interval '5 minutes' where id in (?, ?)`, [
+      seed.payment.id,
+      undo.payment.id,
+    ]);
+    await conn.execute(
+      `update payment set reconciliation_state = 'REVERSAL_PENDING', status = 'REVERSED' where id = ?`,
+      [undo.payment.id],
+    );
+    await conn.execute(`update payment set updated_at = now() - interval '5 minutes' where id = ?`, [
+      undo.payment.id,
+    ]);
+    expect(await sweepPostings(hub.runtime.services)).toBe(2);
+    expect(await sweepPostings(hub.runtime.services)).toBe(2);
+    const jobs = await hub.runtime.queues.posting.getJobs(['waiting', 'delayed', 'prioritized']);
+    expect(jobs.map((j) => `${j.name}:${j.id}`).sort()).toEqual(
+      [`match-and-post:post-${seed.payment.id}`, `undo:undo-${undo.payment.id}`].sort(),
+    );
   });
 });
