@@ -232,6 +232,9 @@ export class PaymentEventService {
       return re.status === 'SUCCEEDED' ? payment.id : null;
     }
 
+    // A failure that names no money and no request Lipa made (a Transaction Status query that itself failed, e.g.
+    // M-Pesa 2001 "initiator invalid"): nothing was paid, so there is nothing to reconcile. The InboundEvent stays.
+    if (re.status === 'FAILED' && !request && !re.amount && !re.providerTransactionId) return null;
     const amount = re.amount ?? (request ? money(request.amountMinor, request.currency) : null);
     if (!amount) {
       await this.raiseDiscrepancy(em, source, {

@@ -151,22 +151,17 @@ export class SourceService {
     const hit = this.callbackCache.get(sourceId);
     if (hit && hit.expires > now) return hit.value;
     if (!/^psrc_[0-9A-Z]{26}$/.test(sourceId)) return null;
-    const rows = await this.orm.em
-      .getConnection()
-      .execute<
-        Array<{
-          id: string;
-          organization_id: string;
-          kind: RailKind;
-          status: string;
-          base_url: string | null;
-          credentials_encrypted: string;
-          callback_token_encrypted: string;
-        }>
-      >(
-        'select id, organization_id, kind, status, base_url, credentials_encrypted, callback_token_encrypted from payment_source where id = ?',
-        [sourceId],
-      );
+    const rows = await this.orm.em.getConnection().execute<
+      Array<{
+        id: string;
+        organization_id: string;
+        kind: RailKind;
+        status: string;
+        base_url: string | null;
+        credentials_encrypted: string;
+        callback_token_encrypted: string;
+      }>
+    >('select id, organization_id, kind, status, base_url, credentials_encrypted, callback_token_encrypted from payment_source where id = ?', [sourceId]);
     let value: CallbackSource | null = null;
     const row = rows[0];
     if (row) {

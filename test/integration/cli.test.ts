@@ -50,7 +50,8 @@ describe('lipa CLI', () => {
     } finally {
       await db.drop();
     }
-  });
+    // Six CLI processes, each loading the TypeScript sources; slow when the suite shares two cores with it.
+  }, 150_000);
 
   it('runs `lipa worker` and stops cleanly on SIGTERM', async () => {
     const db = await createTestDatabase();

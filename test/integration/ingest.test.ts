@@ -213,4 +213,31 @@ describe('callback ingest (/hooks/:sourceId/:token)', () => {
       }),
     ]);
   });
+
+  it('keeps a failure that names no money and no request as an event only, but flags a success without amount', async () => {
+    const processed = (id: string) =>
+      waitFor(
+        async () =>
+          (await scopedFork(hub.runtime.orm.em, org.orgId).findOne(InboundEvent, { providerEventId: id }))
+            ?.status === 'PROCESSED',
+      );
+    expect((await post(hookUrl(), JSON.stringify({ id: 'evt-nothing', status: 'FAILED' }))).status).toBe(200);
+    await processed('evt-nothing');
+    expect(
+      (await post(hookUrl(), JSON.stringify({ id: 'evt-noamt', txId: 'TX-NOAMT', status: 'SUCCEEDED' })))
+        .status,
+    ).toBe(200);
+    await processed('evt-noamt');
+    const rows = await hub.runtime.orm.em
+      .getConnection()
+      .execute(
+        `select dedupe_key from discrepancy where organization_id = ? and dedupe_key like 'no-amount:%' order by 1`,
+        [org.orgId],
+      );
+    expect(rows).toEqual([{ dedupe_key: `no-amount:${sourceId}:evt-noamt` }]);
+    const payments = await scopedFork(hub.runtime.orm.em, org.orgId).count(Payment, {
+      providerTransactionId: { $in: ['req:evt-nothing', 'TX-NOAMT'] },
+    });
+    expect(payments).toBe(0);
+  });
 });

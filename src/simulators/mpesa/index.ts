@@ -2,8 +2,9 @@
  * A loopback M-Pesa Daraja simulator for tests and the demo: an `node:http` server on 127.0.0.1 speaking the
  * documented Daraja wire format (shared/reference/rails.md section 1, https://developer.safaricom.co.ke/apis).
  *
- * It serves OAuth, STK push (validating the Password), STK query, reversal and C2B register URL, and posts the
- * documented callbacks (STK result, reversal Result, C2B confirmation) back to loopback URLs only, with `fetch`.
+ * It serves OAuth, STK push (validating the Password), STK query, reversal, Transaction Status and C2B register URL,
+ * and posts the documented callbacks (STK result, reversal and Transaction Status Results, C2B confirmation) back to
+ * loopback URLs only, with `fetch`.
  * It keeps state in memory and never touches the network beyond 127.0.0.1.
  */
 import { randomBytes } from 'node:crypto';
@@ -32,8 +33,13 @@ export interface MpesaSimulatorOptions {
   passkey: string;
   /** Decides each STK push's result; default 'success'. */
   outcome?: (input: MpesaSimulatorStkInput) => MpesaSimulatorOutcome;
-  /** Delay before an STK callback or reversal Result is posted (default 0). */
+  /** Delay before an STK callback or a Result is posted (default 0). */
   callbackDelayMs?: number;
+  /**
+   * When set, Transaction Status queries from another initiator get the failure Result 2001 ("The initiator
+   * information is invalid"), as Daraja answers a wrong initiator; unset, any non-empty initiator is accepted.
+   */
+  initiatorName?: string;
 }
 
 /** One request the simulator received (bodies as parsed JSON; headers are not kept). */
@@ -48,7 +54,7 @@ export interface MpesaSimulatorRequest {
 /** One callback the simulator posted (or tried to). */
 export interface MpesaSimulatorCallback {
   url: string;
-  kind: 'stk' | 'reversal-result' | 'c2b-confirmation';
+  kind: 'stk' | 'reversal-result' | 'transaction-status-result' | 'c2b-confirmation';
   body: unknown;
   /** HTTP status of the receiver's reply; null when delivery failed. */
   status: number | null;
@@ -157,7 +163,11 @@ export async function startMpesaSimulator(options: MpesaSimulatorOptions): Promi
   const callbacks: MpesaSimulatorCallback[] = [];
   const tokens = new Map<string, number>();
   const stk = new Map<string, StkRecord>();
-  const receipts = new Map<string, { amount: string; reversed: boolean }>();
+  /** Receipts the simulator issued: whole shillings, the debit party as Daraja names it, the completion time. */
+  const receipts = new Map<
+    string,
+    { amount: string; reversed: boolean; debitParty: string; completedAt: string }
+  >();
   /** Scheduled callbacks not yet started, with the function that settles their `inflight` entry. */
   const timers = new Map<NodeJS.Timeout, () => void>();
   const inflight = new Set<Promise<void>>();
@@ -312,7 +322,13 @@ export async function startMpesaSimulator(options: MpesaSimulatorOptions): Promi
       return JSON.stringify({ Body: { stkCallback: { ...head, ResultCode: code, ResultDesc: desc } } });
     }
     const receipt = nextReceipt();
-    receipts.set(receipt, { amount: record.amount, reversed: false });
+    const completedAt = eatTimestamp();
+    receipts.set(receipt, {
+      amount: record.amount,
+      reversed: false,
+      debitParty: `${record.phoneNumber} - SIMULATED PAYER`,
+      completedAt,
+    });
     const body = {
       Body: {
         stkCallback: {
@@ -333,7 +349,7 @@ export async function startMpesaSimulator(options: MpesaSimulatorOptions): Promi
     };
     return withLiterals(body, {
       amount: `${record.amount}.00`,
-      date: eatTimestamp(),
+      date: completedAt,
       phone: record.phoneNumber,
     });
   }
@@ -451,6 +467,91 @@ export async function startMpesaSimulator(options: MpesaSimulatorOptions): Promi
     return withLiterals(body, { amount: `${receipt.amount}.00`, time: eatTimestamp(), charge: '0.00' });
   }
 
+  function transactionStatus(body: Record<string, unknown>): Reply {
+    if (typeof body.Initiator !== 'string' || body.Initiator.length === 0)
+      return daraja400('Invalid Initiator');
+    if (typeof body.SecurityCredential !== 'string' || body.SecurityCredential.length === 0)
+      return daraja400('Invalid SecurityCredential');
+    if (body.CommandID !== 'TransactionStatusQuery') return daraja400('Invalid CommandID');
+    const transactionId = String(body.TransactionID ?? '');
+    if (!/^[A-Za-z0-9]{1,32}$/.test(transactionId)) return daraja400('Invalid TransactionID');
+    if (String(body.PartyA ?? '') !== options.shortCode) return daraja400('Invalid PartyA');
+    if (String(body.IdentifierType ?? '') !== '4') return daraja400('Invalid IdentifierType');
+    const remarks = String(body.Remarks ?? '');
+    if (remarks.length < 2 || remarks.length > 100) return daraja400('Invalid Remarks');
+    if (String(body.Occasion ?? '').length > 100) return daraja400('Invalid Occasion');
+    if (!isHttpUrl(body.ResultURL) || !isHttpUrl(body.QueueTimeOutURL)) return daraja400('Invalid ResultURL');
+    const n = ++counter;
+    const conversationId = `AG_${eatTimestamp().slice(0, 8)}_${randomBytes(10).toString('hex')}`;
+    const originatorConversationId = `${randomBytes(2).readUInt16BE()}-${randomBytes(3).readUIntBE(0, 3)}-${n}`;
+    const initiatorOk = options.initiatorName === undefined || body.Initiator === options.initiatorName;
+    schedule(body.ResultURL, 'transaction-status-result', () =>
+      transactionStatusResultText(transactionId, conversationId, originatorConversationId, initiatorOk),
+    );
+    return {
+      status: 200,
+      body: {
+        OriginatorConversationID: originatorConversationId,
+        ConversationID: conversationId,
+        ResponseCode: '0',
+        ResponseDescription: 'Accept the service request successfully.',
+      },
+    };
+  }
+
+  /**
+   * The documented Transaction Status Result (TransactionStatus docs): for a receipt the simulator issued, a
+   * completed transaction with its parameters (amount as the documented string, times in EAT, the payer as debit
+   * party); otherwise a failure with no parameters. Daraja's code for an unknown receipt is not documented; the
+   * simulator answers "R000002" (invalid transaction id), and 2001 for a wrong initiator. The `Occasion`
+   * ReferenceItem is echoed as in the docs sample.
+   */
+  function transactionStatusResultText(
+    transactionId: string,
+    conversationId: string,
+    originatorConversationId: string,
+    initiatorOk: boolean,
+  ): string {
+    const receipt = receipts.get(transactionId);
+    const head = {
+      ConversationID: conversationId,
+      OriginatorConversationID: originatorConversationId,
+      ReferenceData: { ReferenceItem: { Key: 'Occasion' } },
+      ResultType: 0,
+      TransactionID: nextReceipt(),
+    };
+    if (!initiatorOk || !receipt) {
+      const [code, desc] = !initiatorOk
+        ? [2001, 'The initiator information is invalid.']
+        : ['R000002', 'The transaction receipt number is invalid.'];
+      return JSON.stringify({ Result: { ...head, ResultCode: code, ResultDesc: desc } });
+    }
+    return JSON.stringify({
+      Result: {
+        ...head,
+        ResultCode: 0,
+        ResultDesc: 'The service request is processed successfully.',
+        ResultParameters: {
+          ResultParameter: [
+            { Key: 'DebitPartyName', Value: receipt.debitParty },
+            { Key: 'CreditPartyName', Value: `${options.shortCode} - Simulated Paybill` },
+            { Key: 'OriginatorConversationID', Value: originatorConversationId },
+            { Key: 'InitiatedTime', Value: receipt.completedAt },
+            { Key: 'DebitAccountType', Value: 'MMF Account For Customer' },
+            { Key: 'DebitPartyCharges' },
+            { Key: 'TransactionReason' },
+            { Key: 'ReasonType', Value: 'Pay Bill Online' },
+            { Key: 'TransactionStatus', Value: 'Completed' },
+            { Key: 'FinalisedTime', Value: receipt.completedAt },
+            { Key: 'Amount', Value: receipt.amount },
+            { Key: 'ConversationID', Value: `AG_${receipt.completedAt.slice(0, 8)}_${transactionId}` },
+            { Key: 'ReceiptNo', Value: transactionId },
+          ],
+        },
+      },
+    });
+  }
+
   function registerUrl(body: Record<string, unknown>): Reply {
     if (String(body.ShortCode ?? '') !== options.shortCode) return daraja400('Invalid ShortCode');
     if (body.ResponseType !== 'Completed' && body.ResponseType !== 'Cancelled')
@@ -488,6 +589,7 @@ export async function startMpesaSimulator(options: MpesaSimulatorOptions): Promi
       '/mpesa/stkpush/v1/processrequest',
       '/mpesa/stkpushquery/v1/query',
       '/mpesa/reversal/v1/request',
+      '/mpesa/transactionstatus/v1/query',
       '/mpesa/c2b/v1/registerurl',
       '/mpesa/c2b/v2/registerurl',
     ];
@@ -515,6 +617,8 @@ export async function startMpesaSimulator(options: MpesaSimulatorOptions): Promi
         return stkQuery(fields);
       case '/mpesa/reversal/v1/request':
         return reversal(fields);
+      case '/mpesa/transactionstatus/v1/query':
+        return transactionStatus(fields);
       default:
         return registerUrl(fields);
     }
@@ -578,7 +682,12 @@ export async function startMpesaSimulator(options: MpesaSimulatorOptions): Promi
       return state.registeredC2bUrls;
     },
     async sendC2bConfirmation(callbackUrl, input) {
-      receipts.set(input.transId, { amount: input.amount, reversed: false });
+      receipts.set(input.transId, {
+        amount: input.amount,
+        reversed: false,
+        debitParty: `${input.msisdn} - SIMULATED PAYER`,
+        completedAt: eatTimestamp(),
+      });
       const body = {
         TransactionType: 'Pay Bill',
         TransID: input.transId,

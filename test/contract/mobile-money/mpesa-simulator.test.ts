@@ -218,6 +218,101 @@ describe('M-Pesa connector <-> Daraja simulator over loopback', () => {
     expect(sim.requests.filter((r) => r.path === '/oauth/v1/generate')).toHaveLength(1);
   });
 
+  it('recovers a payment by its receipt: STK push succeeds, then Transaction Status answers with the receipt', async () => {
+    const initiated = await push();
+    await receiver.waitFor(1);
+    const paid = only(parse(receiver.received[0]), 'PAYMENT');
+    const receipt = paid.providerTransactionId!;
+    expect(receipt).toMatch(/^SIM\d{7}$/);
+
+    // As if the STK callback had been lost: only the receipt (from the payer's SMS) is known.
+    const ack = await connector.queryTransactionStatus({
+      transactionId: receipt,
+      reference: `lookup-${receipt}`,
+      resultUrl: urls().resultUrl,
+    });
+    expect(ack).toEqual({
+      conversationId: expect.stringMatching(/^AG_\d{8}_/),
+      originatorConversationId: expect.stringMatching(/^\d+-\d+-\d+$/),
+    });
+    expect(sim.requests.at(-1)).toMatchObject({
+      path: '/mpesa/transactionstatus/v1/query',
+      body: {
+        CommandID: 'TransactionStatusQuery',
+        TransactionID: receipt,
+        PartyA: '174379',
+        IdentifierType: '4',
+        ResultURL: urls().resultUrl,
+        Occasion: `lookup-${receipt}`,
+      },
+    });
+
+    await receiver.waitFor(2);
+    const result = receiver.received[1];
+    expect(result.token).toBe(TOKEN);
+    expect(result.query).toEqual({ kind: 'result' });
+    expect(result.verified!.events).toEqual([
+      { providerEventId: `result:${ack.conversationId}`, eventType: 'transaction_status.result' },
+    ]);
+    await sim.settled();
+    expect(sim.callbacks.at(-1)).toMatchObject({
+      kind: 'transaction-status-result',
+      status: 200,
+      reply: { ResultCode: 0, ResultDesc: 'Accepted' },
+    });
+    const recovered = only(parse(result), 'PAYMENT');
+    expect(recovered).toEqual({
+      kind: 'PAYMENT',
+      providerEventId: `result:${ack.conversationId}`,
+      providerTransactionId: receipt,
+      providerRequestId: null,
+      status: 'SUCCEEDED',
+      amount: money(50000n, 'KES'),
+      accountReference: null,
+      payerReference: '254708374149 - SIMULATED PAYER',
+      occurredAt: paid.occurredAt,
+      failureCode: null,
+      failureMessage: null,
+      needsConfirmation: false,
+    });
+    expect(initiated.providerRequestId).not.toBe(ack.conversationId);
+  });
+
+  it('answers a Transaction Status query for an unknown receipt with a failure Result, read as PAYMENT FAILED', async () => {
+    const ack = await connector.queryTransactionStatus({
+      transactionId: 'NEF61H8J60',
+      reference: 'lookup-NEF61H8J60',
+      resultUrl: urls().resultUrl,
+    });
+    await receiver.waitFor(1);
+    expect(only(parse(receiver.received[0]), 'PAYMENT')).toMatchObject({
+      providerEventId: `result:${ack.conversationId}`,
+      status: 'FAILED',
+      failureCode: 'R000002',
+      providerTransactionId: null,
+      amount: null,
+    });
+  });
+
+  it('answers a Transaction Status query from the wrong initiator with 2001', async () => {
+    await sim.close();
+    sim = await startMpesaSimulator({ ...simCredentials, initiatorName: 'someone-else' });
+    connector = mpesaDefinition.create(
+      { baseUrl: sim.url, credentials: mpesaDefinition.parseCredentials(rawCredentials) },
+      testRuntime(),
+    ) as MpesaConnector;
+    await connector.queryTransactionStatus({
+      transactionId: 'NEF61H8J60',
+      reference: 'lookup-NEF61H8J60',
+      resultUrl: urls().resultUrl,
+    });
+    await receiver.waitFor(1);
+    expect(only(parse(receiver.received[0]), 'PAYMENT')).toMatchObject({
+      status: 'FAILED',
+      failureCode: '2001',
+    });
+  });
+
   it.each([
     ['cancelled', '1032'],
     ['insufficient', '1'],

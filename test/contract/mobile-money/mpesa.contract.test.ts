@@ -43,6 +43,7 @@ const PATHS = {
   stkPush: '/mpesa/stkpush/v1/processrequest',
   stkQuery: '/mpesa/stkpushquery/v1/query',
   reversal: '/mpesa/reversal/v1/request',
+  transactionStatus: '/mpesa/transactionstatus/v1/query',
 };
 
 const rawCredentials = {
@@ -681,6 +682,199 @@ describe('M-Pesa Daraja specifics', () => {
     });
   });
 
+  describe('transaction status query', () => {
+    const resultUrl = () =>
+      buildMpesaCallbackUrls('https://hub.example.com', 'psrc_1', CALLBACK_TOKEN).resultUrl;
+    const query = (overrides: Partial<Parameters<MpesaConnector['queryTransactionStatus']>[0]> = {}) => ({
+      transactionId: 'NEF61H8J60',
+      reference: 'lookup-NEF61H8J60',
+      resultUrl: resultUrl(),
+      ...overrides,
+    });
+    function recordingQuery(status: number, body: unknown, bodies: string[]) {
+      return authed()
+        .post(PATHS.transactionStatus, (b) => {
+          bodies.push(JSON.stringify(b));
+          return true;
+        })
+        .reply(status, body as nock.Body);
+    }
+
+    it('sends the documented body (shortcode as PartyA, type 4, result URLs, reference as Remarks/Occasion) and returns the ack ids', async () => {
+      mockToken();
+      const bodies: string[] = [];
+      recordingQuery(200, fixture('transaction-status-accepted.json'), bodies);
+      const out = await connector.queryTransactionStatus(query());
+      expect(out).toEqual({
+        conversationId: 'AG_20210709_1234409f86436c583e3f',
+        originatorConversationId: '1236-7134259-1',
+      });
+      expect(bodies).toHaveLength(1);
+      const sent = JSON.parse(bodies[0]) as Record<string, unknown>;
+      // The docs sample also shows OriginalConversationID (a lookup by conversation); Lipa always asks by receipt.
+      const sample = fixture<Record<string, unknown>>('transaction-status-request.json');
+      expect(Object.keys(sent).sort()).toEqual(
+        Object.keys(sample)
+          .filter((k) => k !== 'OriginalConversationID')
+          .sort(),
+      );
+      expect(sent).toEqual({
+        Initiator: 'testapi',
+        SecurityCredential: rawCredentials.securityCredential,
+        CommandID: 'TransactionStatusQuery',
+        TransactionID: 'NEF61H8J60',
+        PartyA: '174379',
+        IdentifierType: '4',
+        ResultURL: resultUrl(),
+        QueueTimeOutURL: resultUrl(),
+        Remarks: 'lookup-NEF61H8J60',
+        Occasion: 'lookup-NEF61H8J60',
+      });
+    });
+
+    it('adds kind=result to a bare hooks URL, and fits the reference into Remarks/Occasion', async () => {
+      mockToken();
+      const bodies: string[] = [];
+      recordingQuery(200, fixture('transaction-status-accepted.json'), bodies);
+      recordingQuery(200, fixture('transaction-status-accepted.json'), bodies);
+      recordingQuery(200, fixture('transaction-status-accepted.json'), bodies);
+      const bare = `https://hub.example.com/hooks/psrc_1/${CALLBACK_TOKEN}`;
+      await connector.queryTransactionStatus(query({ resultUrl: bare, reference: 'x' }));
+      await connector.queryTransactionStatus(
+        query({ resultUrl: `${bare}?kind=stk`, reference: 'r'.repeat(250) }),
+      );
+      await connector.queryTransactionStatus(query({ reference: '  lookup  \n NEF61H8J60 ' }));
+      const [first, second, third] = bodies.map((b) => JSON.parse(b) as Record<string, string>);
+      expect(first.ResultURL).toBe(`${bare}?kind=result`);
+      expect(first.QueueTimeOutURL).toBe(`${bare}?kind=result`);
+      expect(first).toMatchObject({ Remarks: 'Transaction status', Occasion: 'Transaction status' });
+      expect(second.ResultURL).toBe(`${bare}?kind=result`);
+      expect(second.Remarks).toHaveLength(100);
+      expect(second.Occasion).toHaveLength(100);
+      expect(third).toMatchObject({ Remarks: 'lookup NEF61H8J60', Occasion: 'lookup NEF61H8J60' });
+    });
+
+    it('refuses a malformed receipt or result URL before any call', async () => {
+      for (const bad of [
+        query({ transactionId: 'NEF61H8J60; drop' }),
+        query({ transactionId: '' }),
+        query({ resultUrl: 'not a url' }),
+        query({ resultUrl: 'ftp://hub.example.com/hooks/psrc_1/t' }),
+      ]) {
+        expect((await rejection(connector.queryTransactionStatus(bad))).code).toBe('REQUEST_ENCODING_FAILED');
+      }
+      expect(nock.pendingMocks()).toEqual([]);
+    });
+
+    it('makes exactly one attempt when the query times out: OUTCOME_UNKNOWN', async () => {
+      mockToken();
+      let attempts = 0;
+      const scope = authed()
+        .post(PATHS.transactionStatus, () => {
+          attempts += 1;
+          return true;
+        })
+        .times(3)
+        .replyWithError({ code: 'ETIMEDOUT', message: 'socket timeout' });
+      const err = await rejection(connector.queryTransactionStatus(query()));
+      expect(err.code).toBe('OUTCOME_UNKNOWN');
+      expect(attempts).toBe(1);
+      expect(scope.isDone()).toBe(false);
+    });
+
+    it.each([500, 502, 504])('calls a bare %d "outcome unknown" and does not resend', async (status) => {
+      mockToken();
+      const bodies: string[] = [];
+      recordingQuery(status, 'upstream trouble', bodies);
+      expect((await rejection(connector.queryTransactionStatus(query()))).code).toBe('OUTCOME_UNKNOWN');
+      expect(bodies).toHaveLength(1);
+    });
+
+    it('resends after spike arrest with the very same body, logging neither the credential nor the token', async () => {
+      const lines: string[] = [];
+      const destination = new Writable({
+        write(chunk, _enc, cb) {
+          lines.push(String(chunk));
+          cb();
+        },
+      });
+      const logged = build({ ...runtime, logger: createLogger({ level: 'debug', destination }) });
+      mockToken();
+      const bodies: string[] = [];
+      recordingQuery(500, fixture('error-spike-arrest.json'), bodies);
+      recordingQuery(200, fixture('transaction-status-accepted.json'), bodies);
+      const out = await logged.queryTransactionStatus(query());
+      expect(out.conversationId).toBe('AG_20210709_1234409f86436c583e3f');
+      expect(bodies).toHaveLength(2);
+      expect(bodies[1]).toBe(bodies[0]);
+      expect(lines.length).toBeGreaterThan(0);
+      const all = lines.join('\n');
+      for (const secret of [
+        rawCredentials.securityCredential,
+        rawCredentials.consumerSecret,
+        ACCESS_TOKEN,
+        CALLBACK_TOKEN,
+      ])
+        expect(all).not.toContain(secret);
+    });
+
+    it.each([
+      ['a business refusal', 400, 'error-invalid-shortcode.json', 'DECLINED'],
+      ['quota violation', 500, 'error-quota-violation.json', 'RATE_LIMITED'],
+      ['an internal error', 500, 'error-subscriber-locked.json', 'PROVIDER_UNAVAILABLE'],
+    ])('maps %s like the other Daraja calls, without resending', async (_what, status, name, code) => {
+      mockToken();
+      const bodies: string[] = [];
+      recordingQuery(status as number, fixture(name as string), bodies);
+      const err = await rejection(connector.queryTransactionStatus(query()));
+      expect(err.code).toBe(code);
+      expect(err.providerCode).toBe(fixture<{ errorCode: string }>(name as string).errorCode);
+      expect(bodies).toHaveLength(1);
+    });
+
+    it('drops a revoked token once, and reads a refused or id-less ack as DECLINED / OUTCOME_UNKNOWN', async () => {
+      mockToken();
+      mockToken();
+      const bodies: string[] = [];
+      recordingQuery(404, fixture('error-invalid-token.json'), bodies);
+      recordingQuery(200, fixture('transaction-status-accepted.json'), bodies);
+      expect((await connector.queryTransactionStatus(query())).conversationId).toBe(
+        'AG_20210709_1234409f86436c583e3f',
+      );
+      expect(bodies).toHaveLength(2);
+      recordingQuery(200, { ResponseCode: '1', ResponseDescription: 'Rejected' }, bodies);
+      const declined = await rejection(connector.queryTransactionStatus(query()));
+      expect(declined).toMatchObject({ code: 'DECLINED', providerCode: '1' });
+      recordingQuery(200, { ResponseCode: '0', ResponseDescription: 'Accepted' }, bodies);
+      expect((await rejection(connector.queryTransactionStatus(query()))).code).toBe('OUTCOME_UNKNOWN');
+    });
+
+    it('keeps the originator id empty when Daraja omits it, and serves lookUpTransaction', async () => {
+      mockToken();
+      const { OriginatorConversationID: _omitted, ...ack } = fixture<Record<string, string>>(
+        'transaction-status-accepted.json',
+      );
+      const bodies: string[] = [];
+      recordingQuery(200, ack, bodies);
+      expect(await connector.queryTransactionStatus(query())).toEqual({
+        conversationId: 'AG_20210709_1234409f86436c583e3f',
+        originatorConversationId: '',
+      });
+      recordingQuery(200, fixture('transaction-status-accepted.json'), bodies);
+      expect(
+        await connector.lookUpTransaction({
+          providerTransactionId: 'NEF61H8J60',
+          reference: 'lookup-NEF61H8J60',
+          resultUrl: resultUrl(),
+        }),
+      ).toEqual({ providerReference: 'AG_20210709_1234409f86436c583e3f' });
+      expect(JSON.parse(bodies[1])).toMatchObject({
+        TransactionID: 'NEF61H8J60',
+        Occasion: 'lookup-NEF61H8J60',
+      });
+    });
+  });
+
   describe('C2B URL registration', () => {
     it('registers on v1 by default with ResponseType Completed, and on v2 when configured', async () => {
       const urls = buildMpesaCallbackUrls('https://hub.example.com/', 'psrc_1', CALLBACK_TOKEN);
@@ -942,21 +1136,227 @@ describe('M-Pesa Daraja specifics', () => {
       });
     });
 
-    it('keeps a Transaction Status Result as IGNORED (no such request goes through this connector)', () => {
-      const cb = callback(fixtureText('transaction-status-result.json'), { kind: 'result' });
-      expect(connector.verifyCallback(verifyInput(cb)).events).toEqual([
-        {
+    describe('Transaction Status Result', () => {
+      type Doc = { Result: Record<string, any> };
+      const parse = (doc: Doc | string) =>
+        paymentOf(
+          connector.parseCallback(
+            callback(typeof doc === 'string' ? doc : JSON.stringify(doc), { kind: 'result' }),
+          ),
+        );
+      const paramsOf = (doc: Doc) =>
+        doc.Result.ResultParameters.ResultParameter as Array<Record<string, unknown>>;
+
+      it('parses the documented sample into PAYMENT SUCCEEDED: receipt, exact KES, EAT time, no org as payer', () => {
+        const cb = callback(fixtureText('transaction-status-result.json'), { kind: 'result' });
+        const verified = connector.verifyCallback(verifyInput(cb));
+        expect(verified.events).toEqual([
+          {
+            providerEventId: 'result:AG_20180223_0000493344ae97d86f75',
+            eventType: 'transaction_status.result',
+          },
+        ]);
+        expect(verified.ack).toEqual({ status: 200, body: { ResultCode: 0, ResultDesc: 'Accepted' } });
+        expect(paymentOf(connector.parseCallback(cb))).toEqual({
+          kind: 'PAYMENT',
           providerEventId: 'result:AG_20180223_0000493344ae97d86f75',
-          eventType: 'transaction_status.result',
-        },
-      ]);
-      expect(connector.parseCallback(cb)).toEqual([
-        {
-          kind: 'IGNORED',
-          providerEventId: 'result:AG_20180223_0000493344ae97d86f75',
-          reason: expect.any(String),
-        },
-      ]);
+          providerTransactionId: 'MBN31H462N',
+          providerRequestId: null,
+          status: 'SUCCEEDED',
+          amount: money(30000n, 'KES'),
+          accountReference: null,
+          // "600310 - Safaricom333" is the organisation that paid out (a B2C), not a payer.
+          payerReference: null,
+          occurredAt: new Date('2018-02-23T02:41:12Z'),
+          failureCode: null,
+          failureMessage: null,
+          needsConfirmation: false,
+        });
+      });
+
+      it('takes the payer from DebitPartyName when it names a person, and reads a number Amount exactly', () => {
+        expect(parse(fixtureText('transaction-status-result-paybill.json'))).toEqual({
+          kind: 'PAYMENT',
+          providerEventId: 'result:AG_20240715_0000623a5c1f8e9d7b40',
+          providerTransactionId: 'NEF61H8J60',
+          providerRequestId: null,
+          status: 'SUCCEEDED',
+          amount: money(150000n, 'KES'),
+          accountReference: null,
+          payerReference: '254708374149 - JOHN DOE',
+          occurredAt: new Date('2024-07-15T11:23:12Z'),
+          failureCode: null,
+          failureMessage: null,
+          needsConfirmation: false,
+        });
+      });
+
+      it('maps a failure (no parameters, Occasion echoed) to PAYMENT FAILED, with a number or string code', () => {
+        const cb = callback(fixtureText('transaction-status-result-failed-2001.json'), { kind: 'result' });
+        expect(connector.verifyCallback(verifyInput(cb)).events).toEqual([
+          {
+            providerEventId: 'result:AG_20180223_00004a1f6b9c2d3e4f50',
+            eventType: 'transaction_status.result',
+          },
+        ]);
+        expect(paymentOf(connector.parseCallback(cb))).toEqual({
+          kind: 'PAYMENT',
+          providerEventId: 'result:AG_20180223_00004a1f6b9c2d3e4f50',
+          providerTransactionId: null,
+          providerRequestId: null,
+          status: 'FAILED',
+          amount: null,
+          accountReference: null,
+          payerReference: null,
+          occurredAt: null,
+          failureCode: '2001',
+          failureMessage: 'The initiator information is invalid.',
+          needsConfirmation: false,
+        });
+        const stringCode = fixtureText('transaction-status-result-failed-2001.json').replace(
+          '2001,',
+          '"R000002",',
+        );
+        expect(parse(stringCode)).toMatchObject({ status: 'FAILED', failureCode: 'R000002' });
+        const stringNumeric = fixtureText('transaction-status-result-failed-2001.json').replace(
+          '2001,',
+          '"2001",',
+        );
+        expect(parse(stringNumeric)).toMatchObject({ status: 'FAILED', failureCode: '2001' });
+      });
+
+      it('reads success codes as 0 or "0" alike', () => {
+        const zeroString = fixtureText('transaction-status-result.json').replace(
+          '"ResultCode": 0',
+          '"ResultCode": "0"',
+        );
+        expect(zeroString).not.toBe(fixtureText('transaction-status-result.json'));
+        expect(parse(zeroString)).toMatchObject({ status: 'SUCCEEDED', failureCode: null });
+      });
+
+      it('reads ReferenceItem as an array and ResultParameter as a single object; a missing Value is no value', () => {
+        const doc = fixture<Doc>('transaction-status-result.json');
+        doc.Result.ReferenceData.ReferenceItem = [
+          { Key: 'Occasion', Value: 'lookup-MBN31H462N' },
+          {
+            Key: 'QueueTimeoutURL',
+            Value: 'https://internalsandbox.safaricom.co.ke/mpesa/tsresults/v1/submit',
+          },
+        ];
+        expect(parse(doc)).toMatchObject({ status: 'SUCCEEDED', amount: money(30000n, 'KES') });
+        doc.Result.ResultParameters.ResultParameter = paramsOf(
+          fixture<Doc>('transaction-status-result.json'),
+        ).map((p) => (p.Key === 'Amount' || p.Key === 'FinalisedTime' ? { Key: p.Key } : p));
+        expect(parse(doc)).toMatchObject({
+          status: 'SUCCEEDED',
+          providerTransactionId: 'MBN31H462N',
+          amount: null,
+          occurredAt: null,
+        });
+        // A lone parameter as an object: a receipt without TransactionStatus is not known to be completed.
+        doc.Result.ResultParameters.ResultParameter = { Key: 'ReceiptNo', Value: 'MBN31H462N' };
+        expect(parse(doc)).toMatchObject({
+          status: 'PENDING',
+          providerTransactionId: 'MBN31H462N',
+          amount: null,
+        });
+      });
+
+      it('reads duplicated keys: the first ReceiptNo wins; the first DebitPartyName naming a person is the payer', () => {
+        const doc = fixture<Doc>('transaction-status-result-paybill.json');
+        doc.Result.ResultParameters.ResultParameter = [
+          { Key: 'DebitPartyName', Value: '600782 - Lipa Test Paybill' },
+          { Key: 'DebitPartyName' },
+          { Key: 'DebitPartyName', Value: '2547 ***** 149 - JOHN DOE' },
+          { Key: 'DebitPartyName', Value: '254700000001 - SOMEONE ELSE' },
+          ...paramsOf(doc).filter((p) => p.Key !== 'DebitPartyName'),
+          { Key: 'ReceiptNo', Value: 'ZZZ0000000' },
+          { Key: 'Amount', Value: '1.00' },
+        ];
+        expect(parse(doc)).toMatchObject({
+          status: 'SUCCEEDED',
+          providerTransactionId: 'NEF61H8J60',
+          amount: money(150000n, 'KES'),
+          payerReference: '2547 ***** 149 - JOHN DOE',
+        });
+        doc.Result.ResultParameters.ResultParameter = paramsOf(doc).map((p) =>
+          p.Key === 'DebitPartyName' ? { Key: 'DebitPartyName', Value: 254708374149 } : p,
+        );
+        expect(parse(doc).payerReference).toBe('254708374149');
+      });
+
+      it.each([
+        [
+          'TransactionStatus other than Completed',
+          (d: Doc) => setParam(d, 'TransactionStatus', 'Pending'),
+          'PENDING',
+        ],
+        ['TransactionStatus missing', (d: Doc) => setParam(d, 'TransactionStatus', undefined), 'PENDING'],
+        [
+          'Completed in another case',
+          (d: Doc) => setParam(d, 'TransactionStatus', ' completed '),
+          'SUCCEEDED',
+        ],
+        ['Completed without a receipt', (d: Doc) => setParam(d, 'ReceiptNo', undefined), 'PENDING'],
+        ['Completed with a malformed receipt', (d: Doc) => setParam(d, 'ReceiptNo', '<b>x</b>'), 'PENDING'],
+        [
+          'a non-zero code while more messages are due (ResultType 1)',
+          (d: Doc) => Object.assign(d.Result, { ResultCode: 1, ResultType: 1 }),
+          'PENDING',
+        ],
+        ['a non-zero code', (d: Doc) => Object.assign(d.Result, { ResultCode: 1 }), 'FAILED'],
+      ] as const)('maps %s to %s', (_what, change, status) => {
+        const doc = fixture<Doc>('transaction-status-result.json');
+        change(doc);
+        expect(parse(doc).status).toBe(status);
+      });
+
+      function setParam(doc: Doc, key: string, value: string | undefined): void {
+        const rest = paramsOf(doc).filter((p) => p.Key !== key);
+        doc.Result.ResultParameters.ResultParameter =
+          value === undefined ? rest : [...rest, { Key: key, Value: value }];
+      }
+
+      it('is never confused with a reversal Result: reversal keys win, then status keys, then the Occasion echo', () => {
+        expect(
+          reversalOf(connector.parseCallback(callback(fixtureText('reversal-result-success.json')))).status,
+        ).toBe('SUCCEEDED');
+        expect(
+          reversalOf(connector.parseCallback(callback(fixtureText('reversal-result-invalid-R000002.json'))))
+            .failureCode,
+        ).toBe('R000002');
+        // Reversal-only keys decide even next to status keys or an Occasion echo.
+        const mixed = fixture<Doc>('reversal-result-success.json');
+        mixed.Result.ResultParameters.ResultParameter = [
+          ...paramsOf(mixed),
+          { Key: 'ReceiptNo', Value: 'MBN31H462N' },
+          { Key: 'TransactionStatus', Value: 'Completed' },
+        ];
+        mixed.Result.ReferenceData.ReferenceItem = { Key: 'Occasion' };
+        expect(reversalOf(connector.parseCallback(callback(JSON.stringify(mixed)))).providerReversalId).toBe(
+          'AG_20211114_201018edbbf9f1582eaa',
+        );
+        // A parameter-less failure is a reversal unless it echoes Lipa's Occasion (sent on status queries only).
+        const bare = fixture<Doc>('transaction-status-result-failed-2001.json');
+        delete bare.Result.ReferenceData;
+        expect(reversalOf(connector.parseCallback(callback(JSON.stringify(bare)))).failureCode).toBe('2001');
+        const withOccasion = fixture<Doc>('reversal-result-invalid-R000002.json');
+        withOccasion.Result.ReferenceData.ReferenceItem = [
+          withOccasion.Result.ReferenceData.ReferenceItem,
+          { Key: 'Occasion' },
+        ];
+        expect(parse(withOccasion)).toMatchObject({ status: 'FAILED', failureCode: 'R000002' });
+      });
+
+      it('refuses a non-positive or unreadable Amount with a ConnectorError', () => {
+        for (const value of ['-300', '0', '1e309', 'ten', '300.001']) {
+          const doc = fixture<Doc>('transaction-status-result.json');
+          setParam(doc, 'Amount', value);
+          const err = thrown(() => connector.parseCallback(callback(JSON.stringify(doc)))) as ConnectorError;
+          expect(err).toBeInstanceOf(ConnectorError);
+          expect(err.code).toBe('RESPONSE_DECODING_FAILED');
+        }
+      });
     });
 
     it('checks the token before reading the body', () => {
@@ -1013,6 +1413,26 @@ describe('M-Pesa Daraja specifics', () => {
         '{"Result":{"ConversationID":"AG_1","ResultCode":0,"ResultParameters":{"ResultParameter":[null,1,"x",{"Key":{"a":1}},{"Key":"Amount","Value":[1]}]}}}',
       ],
       ['Result without a ConversationID', '{"Result":{"ResultCode":0}}'],
+      [
+        'status Result with junk values',
+        '{"Result":{"ConversationID":"AG_1","ResultCode":0,"ResultParameters":{"ResultParameter":[{"Key":"ReceiptNo","Value":{"$ne":1}},{"Key":"TransactionStatus","Value":["Completed"]},{"Key":"Amount","Value":{"v":1}},{"Key":"DebitPartyName","Value":{"a":1}},{"Key":"FinalisedTime","Value":"99999999999999"}]}}}',
+      ],
+      [
+        'status Result with a hostile amount',
+        '{"Result":{"ConversationID":"AG_1","ResultCode":0,"ResultParameters":{"ResultParameter":[{"Key":"ReceiptNo","Value":"MBN31H462N"},{"Key":"TransactionStatus","Value":"Completed"},{"Key":"Amount","Value":1e308}]}}}',
+      ],
+      [
+        'status Result with __proto__ keys and a huge party name',
+        `{"Result":{"__proto__":{"polluted":true},"ConversationID":"AG_1","ResultCode":0,"ReferenceData":{"ReferenceItem":[{"Key":"__proto__","Value":"x"},{"Key":"Occasion"}]},"ResultParameters":{"ResultParameter":[{"Key":"__proto__","Value":"x"},{"Key":"ReceiptNo","Value":"MBN31H462N"},{"Key":"DebitPartyName","Value":"254708374149 - ${'N'.repeat(50_000)}"}]}}}`,
+      ],
+      [
+        'status Result with thousands of parameters',
+        `{"Result":{"ConversationID":"AG_1","ResultCode":"0","ResultParameters":{"ResultParameter":[${Array.from({ length: 2_000 }, () => '{"Key":"DebitPartyName","Value":"1"}').join(',')},{"Key":"ReceiptNo","Value":"MBN31H462N"}]}}}`,
+      ],
+      [
+        'status Result with ResultCode null',
+        '{"Result":{"ConversationID":"AG_1","ResultCode":null,"ReferenceData":{"ReferenceItem":{"Key":"Occasion"}}}}',
+      ],
       ['not UTF-8', Buffer.from([0xff, 0xfe, 0x7b, 0x00, 0x22])],
       ['a JSON string', '"TransID"'],
       ['a number', '12345'],

@@ -1,7 +1,7 @@
 /**
- * The M-Pesa Daraja connector: OAuth token handling, STK push and query, reversal and C2B URL registration over
- * one {@link ConnectorHttpClient}. Wire shapes and mappings are in `transformers.ts`; callbacks in `webhook.ts`.
- * Docs: https://developer.safaricom.co.ke/apis (summary: shared/reference/rails.md section 1).
+ * The M-Pesa Daraja connector: OAuth token handling, STK push and query, reversal, Transaction Status and C2B URL
+ * registration over one {@link ConnectorHttpClient}. Wire shapes and mappings are in `transformers.ts`; callbacks
+ * in `webhook.ts`. Docs: https://developer.safaricom.co.ke/apis (summary: shared/reference/rails.md section 1).
  */
 import { ConnectorError } from '../../errors';
 import { ConnectorHttpClient, type ConnectorRequest, type ProviderResponse } from '../../http';
@@ -30,6 +30,7 @@ import {
   buildReversalRequest,
   buildStkPushRequest,
   buildStkQueryRequest,
+  buildTransactionStatusRequest,
   darajaMsisdn,
   darajaTimestamp,
   isStkStillProcessing,
@@ -42,8 +43,14 @@ import {
   toDarajaAmount,
   type MpesaRegisterUrlRequest,
 } from './transformers';
-import type { MpesaCredentials, RegisterC2bUrlsInput, RegisterC2bUrlsOutput } from './types';
-import { parseMpesaCallback, verifyMpesaCallback } from './webhook';
+import type {
+  MpesaCredentials,
+  QueryTransactionStatusInput,
+  QueryTransactionStatusOutput,
+  RegisterC2bUrlsInput,
+  RegisterC2bUrlsOutput,
+} from './types';
+import { parseMpesaCallback, verifyMpesaCallback, withResultKind } from './webhook';
 
 /** Daraja sandbox; production is https://api.safaricom.co.ke (set `baseUrl` on the source). */
 export const MPESA_SANDBOX_URL = 'https://sandbox.safaricom.co.ke';
@@ -53,6 +60,7 @@ const PATHS = Object.freeze({
   stkPush: '/mpesa/stkpush/v1/processrequest',
   stkQuery: '/mpesa/stkpushquery/v1/query',
   reversal: '/mpesa/reversal/v1/request',
+  transactionStatus: '/mpesa/transactionstatus/v1/query',
   registerUrl: (version: 'v1' | 'v2') => `/mpesa/c2b/${version}/registerurl`,
 });
 
@@ -290,6 +298,70 @@ export class MpesaConnector implements MobileMoneyConnector {
   }
 
   /**
+   * Transaction Status (`POST /mpesa/transactionstatus/v1/query`): asks M-Pesa about a transaction by its receipt,
+   * to recover a payment whose C2B confirmation or STK callback never arrived but whose receipt is known (from the
+   * org-portal statement or the payer's SMS). Daraja only acknowledges here; the answer is a `Result` posted to
+   * `resultUrl` (with `kind=result`, added when missing; also the QueueTimeOutURL), which `parseCallback` turns
+   * into a PAYMENT event with the receipt, amount and status. Daraja needs the receipt: it cannot find a payment by
+   * CheckoutRequestID (use {@link getCollectionStatus} for that, which has no receipt).
+   *
+   * Sent like the other Daraja writes: resent only when Daraja provably refused it before processing; a timeout,
+   * network error or bare 500/502/504 is OUTCOME_UNKNOWN after exactly one attempt. The query moves no money, so
+   * asking again later is safe — it only yields another Result under another ConversationID — but it is not resent
+   * blindly: each accepted query costs a callback and counts against Daraja's quota.
+   * @param input.transactionId The M-Pesa receipt, e.g. `NEF61H8J60`.
+   * @param input.reference Lipa's id for the query, sent as `Remarks` and `Occasion` (cut to 100 characters).
+   * @param input.resultUrl Where Daraja posts the Result: `buildMpesaCallbackUrls(...).resultUrl`.
+   * @returns Daraja's `ConversationID` (the Result's event id is `result:<ConversationID>`) and
+   *   `OriginatorConversationID` (empty when Daraja omitted it).
+   * @throws ConnectorError REQUEST_ENCODING_FAILED (malformed receipt or URL, before any call), DECLINED
+   *   (non-zero ResponseCode, 400.x), AUTH_CONFIG_INVALID (wrong consumer key/secret, revoked token twice),
+   *   RATE_LIMITED, PROVIDER_UNAVAILABLE, OUTCOME_UNKNOWN.
+   * @example const urls = buildMpesaCallbackUrls(publicUrl, source.id, token);
+   *   await mpesa.queryTransactionStatus({ transactionId: 'NEF61H8J60', reference: 'lookup-NEF61H8J60',
+   *     resultUrl: urls.resultUrl });
+   */
+  async queryTransactionStatus(input: QueryTransactionStatusInput): Promise<QueryTransactionStatusOutput> {
+    const body = buildTransactionStatusRequest({
+      initiator: this.credentials.initiatorName,
+      securityCredential: this.credentials.securityCredential,
+      transactionId: input.transactionId.trim(),
+      shortCode: this.credentials.shortCode,
+      resultUrl: withResultKind(input.resultUrl),
+      reference: input.reference,
+    });
+    const response = await this.sendWrite({
+      method: 'POST',
+      path: PATHS.transactionStatus,
+      body,
+      operation: 'transactionStatus',
+    });
+    const ack = readAsyncAcknowledgement(response.data, 'transaction status query');
+    return {
+      conversationId: ack.conversationId,
+      originatorConversationId: ack.originatorConversationId ?? '',
+    };
+  }
+
+  /**
+   * {@link MobileMoneyConnector.lookUpTransaction} for M-Pesa: {@link queryTransactionStatus} by receipt;
+   * `providerReference` is the ConversationID the Result will carry.
+   * @throws ConnectorError as {@link queryTransactionStatus}.
+   */
+  async lookUpTransaction(input: {
+    providerTransactionId: string;
+    reference: string;
+    resultUrl: string;
+  }): Promise<{ providerReference: string }> {
+    const ack = await this.queryTransactionStatus({
+      transactionId: input.providerTransactionId,
+      reference: input.reference,
+      resultUrl: input.resultUrl,
+    });
+    return { providerReference: ack.conversationId };
+  }
+
+  /**
    * Registers the C2B confirmation and validation URLs (`POST /mpesa/c2b/{v1|v2}/registerurl`, version from the
    * credentials, default v1). In production Safaricom registers URLs once; changing them means deleting them in the
    * org portal first. Not retried: a repeat of a registration that did land is refused as a duplicate.
@@ -377,7 +449,7 @@ export class MpesaConnector implements MobileMoneyConnector {
   }
 
   /**
-   * A money-moving write (STK push, reversal): never retried by the HTTP client, resent here only when Daraja
+   * A write (STK push, reversal, transaction status query): never retried by the HTTP client, resent here only when Daraja
    * refused it before processing (see {@link refusedBeforeProcessing}), with the same body byte for byte.
    */
   private async sendWrite(

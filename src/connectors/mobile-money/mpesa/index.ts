@@ -1,5 +1,6 @@
 /**
- * M-Pesa Daraja (Kenya) connector: STK push collections, C2B paybill/till confirmations, reversals.
+ * M-Pesa Daraja (Kenya) connector: STK push collections, C2B paybill/till confirmations, reversals, Transaction
+ * Status lookups by receipt.
  * See README.md in this folder for flows, callback URLs and quirks.
  */
 import { z } from 'zod';
@@ -16,8 +17,9 @@ export {
   decodeMpesaCallback,
   parseMpesaCallback,
   verifyMpesaCallback,
+  withResultKind,
 } from './webhook';
-export { darajaTimestamp, stkPassword } from './transformers';
+export { classifyResult as classifyMpesaResult, darajaTimestamp, stkPassword } from './transformers';
 export type * from './types';
 
 const required = (what: string) =>

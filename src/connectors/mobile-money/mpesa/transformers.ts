@@ -100,6 +100,24 @@ export interface MpesaReversalRequest {
   Remarks: string;
 }
 
+/** `POST /mpesa/transactionstatus/v1/query` (the docs sample's `"Command ID"`/`"Transaction ID"` are typos). */
+export interface MpesaTransactionStatusRequest {
+  Initiator: string;
+  SecurityCredential: string;
+  CommandID: 'TransactionStatusQuery';
+  /** The M-Pesa receipt being asked about. */
+  TransactionID: string;
+  /** The organisation asking: Lipa's shortcode. */
+  PartyA: string;
+  /** 1 = MSISDN, 2 = till, 4 = shortcode. */
+  IdentifierType: '4';
+  ResultURL: string;
+  QueueTimeOutURL: string;
+  Remarks: string;
+  /** Echoed back by Daraja as `ReferenceData.ReferenceItem` `Occasion`. */
+  Occasion: string;
+}
+
 /** Synchronous acknowledgement of an asynchronous API (reversal, transaction status, balance). */
 export interface MpesaAsyncAcknowledgement {
   OriginatorConversationID: string;
@@ -222,6 +240,9 @@ function scalarText(value: unknown, max: number): string | null {
 
 /** Daraja ids (TransID, CheckoutRequestID, ConversationID, receipts): short, no spaces or markup. */
 const PROVIDER_ID = /^[A-Za-z0-9][A-Za-z0-9_.:-]{0,99}$/;
+
+/** Daraja receipts (`TransID`, `MpesaReceiptNumber`): letters and digits only, 10 in practice. */
+const RECEIPT = /^[A-Za-z0-9]{1,32}$/;
 
 function decodeError(message: string): ConnectorError {
   return new ConnectorError(MPESA, 'RESPONSE_DECODING_FAILED', message);
@@ -443,7 +464,7 @@ export function fitReversalRemarks(reason: string): string {
  * queue timeout is a result too and is told apart by its body.
  */
 export function buildReversalRequest(p: ReversalParams): MpesaReversalRequest {
-  if (!/^[A-Za-z0-9]{1,32}$/.test(p.transactionId)) {
+  if (!RECEIPT.test(p.transactionId)) {
     throw new ConnectorError(MPESA, 'REQUEST_ENCODING_FAILED', 'The M-Pesa receipt to reverse is malformed');
   }
   return {
@@ -457,6 +478,52 @@ export function buildReversalRequest(p: ReversalParams): MpesaReversalRequest {
     ResultURL: p.resultUrl,
     QueueTimeOutURL: p.resultUrl,
     Remarks: fitReversalRemarks(p.reason),
+  };
+}
+
+/** Text limit of `Remarks` and `Occasion` in the Transaction Status docs (2–100 and up to 100 characters). */
+const STATUS_TEXT_MAX = 100;
+
+/** `Remarks`/`Occasion` of a status query: Lipa's reference on one line, bounded; a fixed word when too short. */
+export function fitStatusText(reference: string): string {
+  const text = reference.trim().replace(/\s+/g, ' ').slice(0, STATUS_TEXT_MAX).trimEnd();
+  return text.length >= 2 ? text : 'Transaction status';
+}
+
+export interface TransactionStatusParams {
+  initiator: string;
+  securityCredential: string;
+  /** M-Pesa receipt of the transaction asked about. */
+  transactionId: string;
+  /** Lipa's shortcode (`PartyA`, `IdentifierType` 4). */
+  shortCode: string;
+  /** Lipa's result URL, already carrying `kind=result`. */
+  resultUrl: string;
+  /** Lipa's id for the query, sent as `Remarks` and `Occasion` so it shows in Safaricom's logs and the Result. */
+  reference: string;
+}
+
+/**
+ * Builds the Transaction Status body (Daraja TransactionStatus). ResultURL and QueueTimeOutURL are the same URL, as
+ * for reversals: a queue timeout is a Result too. No `OriginalConversationID`: Lipa always asks by receipt.
+ * @throws ConnectorError REQUEST_ENCODING_FAILED when the receipt is malformed (checked before any call).
+ */
+export function buildTransactionStatusRequest(p: TransactionStatusParams): MpesaTransactionStatusRequest {
+  if (!RECEIPT.test(p.transactionId)) {
+    throw new ConnectorError(MPESA, 'REQUEST_ENCODING_FAILED', 'The M-Pesa receipt to look up is malformed');
+  }
+  const text = fitStatusText(p.reference);
+  return {
+    Initiator: p.initiator,
+    SecurityCredential: p.securityCredential,
+    CommandID: 'TransactionStatusQuery',
+    TransactionID: p.transactionId,
+    PartyA: p.shortCode,
+    IdentifierType: '4',
+    ResultURL: p.resultUrl,
+    QueueTimeOutURL: p.resultUrl,
+    Remarks: text,
+    Occasion: text,
   };
 }
 
@@ -990,5 +1057,145 @@ export function reversalResultToEvent(result: MpesaResult): RailEvent {
     amount: status === 'SUCCEEDED' && amount !== undefined && amount !== '' ? fromDarajaAmount(amount) : null,
     occurredAt: parseDarajaTimestamp(params.get('TransCompletedTime')),
     failureCode: code === '0' ? null : code,
+  };
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Result envelopes: reversal or transaction status?
+// ---------------------------------------------------------------------------------------------------------------
+
+/**
+ * `ResultParameter` keys only a reversal Result carries (Daraja Reversal docs): the reversed receipt, the debited
+ * account's balance, the completion time and the public party names.
+ */
+export const REVERSAL_RESULT_KEYS: ReadonlySet<string> = new Set([
+  'OriginalTransactionID',
+  'DebitAccountBalance',
+  'TransCompletedTime',
+  'CreditPartyPublicName',
+  'DebitPartyPublicName',
+  'Charge',
+]);
+
+/**
+ * `ResultParameter` keys only a Transaction Status Result carries (Daraja TransactionStatus docs): the looked-up
+ * receipt, its status, its times and the (non-public) party names.
+ */
+export const TRANSACTION_STATUS_RESULT_KEYS: ReadonlySet<string> = new Set([
+  'ReceiptNo',
+  'TransactionStatus',
+  'FinalisedTime',
+  'InitiatedTime',
+  'DebitPartyName',
+  'CreditPartyName',
+  'DebitAccountType',
+  'DebitPartyCharges',
+  'ReasonType',
+  'TransactionReason',
+]);
+
+/**
+ * Which request a `Result` answers. Daraja posts the same envelope for reversal and Transaction Status (and B2C,
+ * balance), with nothing naming the API, and Lipa gives both the same `?kind=result` URL, so the keys decide:
+ *
+ * 1. any reversal-only parameter ({@link REVERSAL_RESULT_KEYS}, e.g. `OriginalTransactionID`) -> reversal; checked
+ *    first so a reversal Result is read exactly as before this connector queried statuses;
+ * 2. any status-only parameter ({@link TRANSACTION_STATUS_RESULT_KEYS}, e.g. `ReceiptNo`, `TransactionStatus`)
+ *    -> transaction status;
+ * 3. no telling parameter (a failed Result has none): a `ReferenceItem` keyed `Occasion` -> transaction status,
+ *    because Lipa sends `Occasion` on every status query and never on a reversal, and Daraja echoes it there (the
+ *    TransactionStatus sample), while reversal Results carry `QueueTimeoutURL`;
+ * 4. otherwise reversal: a reversal's failure has no other way to reach Lipa (there is no reversal query), while a
+ *    lost status failure only means asking again.
+ */
+export function classifyResult(result: MpesaResult): 'reversal' | 'transaction_status' {
+  const params = parametersByKey(result.ResultParameters?.ResultParameter);
+  const keys = [...params.keys()];
+  if (keys.some((k) => REVERSAL_RESULT_KEYS.has(k))) return 'reversal';
+  if (keys.some((k) => TRANSACTION_STATUS_RESULT_KEYS.has(k))) return 'transaction_status';
+  if (parametersByKey(result.ReferenceData?.ReferenceItem).has('Occasion')) return 'transaction_status';
+  return 'reversal';
+}
+
+/** Every value of `key`, in order: Daraja repeats some keys (e.g. `DebitPartyName`) with different values. */
+export function parameterValues(
+  params: MpesaResultParameter | readonly MpesaResultParameter[] | undefined,
+  key: string,
+): Array<string | number | undefined> {
+  const list: readonly MpesaResultParameter[] =
+    params === undefined
+      ? []
+      : Array.isArray(params)
+        ? (params as readonly MpesaResultParameter[])
+        : [params as MpesaResultParameter];
+  return list.filter((p) => p.Key === key).map((p) => p.Value);
+}
+
+/**
+ * True when a party name ("254708374149 - JOHN DOE", masked "2547 ***** 126 - JOHN") starts with a phone number,
+ * i.e. names a person. Organisations are written "<5–7 digit shortcode> - <name>" ("600310 - Safaricom333").
+ */
+export function isPersonParty(party: string): boolean {
+  const id = party.split(' - ')[0].replace(/\s+/g, '');
+  return /^\+?[\d*]{9,15}$/.test(id) && /\d{3}/.test(id);
+}
+
+/** The value Daraja writes for a finished transaction in `TransactionStatus`. */
+const TRANSACTION_COMPLETED = 'completed';
+
+/**
+ * Status of a Transaction Status `Result`: `ResultCode` 0 with `TransactionStatus` "Completed" and a receipt is
+ * SUCCEEDED; `ResultType` 1 (more messages to come) PENDING; any other code FAILED (the query was refused or the
+ * receipt is unknown to M-Pesa: the `failureCode` says which); code 0 with any other or no `TransactionStatus` is
+ * PENDING — an undocumented state is never guessed (ARCHITECTURE invariant 6). SUCCEEDED needs `ReceiptNo` because
+ * the receipt is what the payment is deduplicated on.
+ */
+export function transactionStatusResultStatus(result: MpesaResult): RailStatus {
+  const params = parametersByKey(result.ResultParameters?.ResultParameter);
+  const code = String(result.ResultCode);
+  if (code !== '0') return result.ResultType === 1 ? 'PENDING' : 'FAILED';
+  const status = params.get('TransactionStatus');
+  const receipt = params.get('ReceiptNo');
+  const completed = typeof status === 'string' && status.trim().toLowerCase() === TRANSACTION_COMPLETED;
+  return completed && typeof receipt === 'string' && PROVIDER_ID.test(receipt) ? 'SUCCEEDED' : 'PENDING';
+}
+
+/**
+ * A Transaction Status `Result` as a PAYMENT event: the answer to {@link MpesaTransactionStatusRequest}, used to
+ * recover a payment whose C2B confirmation or STK callback never came. `providerTransactionId` is `ReceiptNo`;
+ * `amount` is `Amount` (KES, string or number, via connectors/money.ts); `occurredAt` is `FinalisedTime` (EAT);
+ * `payerReference` is the first `DebitPartyName` that names a person ("2547… - NAME", personal data, kept as given
+ * and never logged) — for a B2C or an org-to-org transfer the debit party is an organisation, not a payer, so it is
+ * left out. `providerRequestId` stays null: Lipa matches requests on the CheckoutRequestID, which this Result does
+ * not carry (the ConversationID is in `providerEventId`). `needsConfirmation` is false: the Result is itself the
+ * answer to Lipa's own query.
+ * @throws ConnectorError RESPONSE_DECODING_FAILED when `Amount` is present but not a positive KES amount.
+ */
+export function transactionStatusResultToEvent(result: MpesaResult): RailEvent {
+  const params = parametersByKey(result.ResultParameters?.ResultParameter);
+  const status = transactionStatusResultStatus(result);
+  const code = String(result.ResultCode);
+  const receipt = params.get('ReceiptNo');
+  const rawAmount = params.get('Amount');
+  const amount = rawAmount === undefined || rawAmount === '' ? null : fromDarajaAmount(rawAmount);
+  if (amount !== null && amount.amountMinor <= 0n) {
+    throw decodeError('M-Pesa Transaction Status Result has a non-positive Amount');
+  }
+  const payer = parameterValues(result.ResultParameters?.ResultParameter, 'DebitPartyName')
+    .map((v) => (v === undefined ? '' : String(v)))
+    .find((v) => v.trim() !== '' && isPersonParty(v));
+  return {
+    kind: 'PAYMENT',
+    providerEventId: mpesaEventId.result(result.ConversationID),
+    providerTransactionId: typeof receipt === 'string' && PROVIDER_ID.test(receipt) ? receipt : null,
+    providerRequestId: null,
+    status,
+    amount,
+    accountReference: null,
+    payerReference: payer ?? null,
+    occurredAt: parseDarajaTimestamp(params.get('FinalisedTime')),
+    failureCode: status === 'FAILED' ? code : null,
+    failureMessage: status === 'FAILED' ? result.ResultDesc || null : null,
+    needsConfirmation: false,
   };
 }

@@ -22,7 +22,10 @@ export interface MpesaCredentials {
   shortCode: string;
   /** Lipa na M-Pesa Online passkey; `Password = base64(shortCode + passkey + timestamp)`. */
   passkey: string;
-  /** Org-portal API operator with the "Org Reversals Initiator" role (reversals). */
+  /**
+   * Org-portal API operator: needs the "Org Reversals Initiator" role for reversals and "Transaction Status query
+   * ORG API" for `queryTransactionStatus`.
+   */
   initiatorName: string;
   /** The initiator's password RSA-encrypted with Safaricom's certificate, base64 (rails.md 1.1). */
   securityCredential: string;
@@ -66,4 +69,22 @@ export interface RegisterC2bUrlsOutput {
   originatorConversationId: string | null;
   /** Daraja's `ResponseDescription` ("success"). */
   description: string;
+}
+
+/** Input of `MpesaConnector.queryTransactionStatus`. */
+export interface QueryTransactionStatusInput {
+  /** The M-Pesa receipt to look up, e.g. `NEF61H8J60` (Daraja cannot look up by CheckoutRequestID). */
+  transactionId: string;
+  /** Lipa's id for this lookup, sent as `Remarks` and `Occasion` (cut to 100 characters). */
+  reference: string;
+  /** Where Daraja posts the Result (`MpesaCallbackUrls.resultUrl`); `kind=result` is added when missing. */
+  resultUrl: string;
+}
+
+/** Daraja's synchronous acknowledgement of a Transaction Status query; the answer comes later as a Result. */
+export interface QueryTransactionStatusOutput {
+  /** Daraja's `ConversationID`; the Result's event id is `result:<ConversationID>`. */
+  conversationId: string;
+  /** Daraja's `OriginatorConversationID`; empty when Daraja omitted it. */
+  originatorConversationId: string;
 }

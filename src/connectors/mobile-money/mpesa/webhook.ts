@@ -14,14 +14,15 @@ import {
   asRecord,
   c2bConfirmationToEvent,
   c2bValidationToEvent,
+  classifyResult,
   decodeC2bConfirmation,
   decodeResult,
   decodeStkCallback,
   mpesaEventId,
   own,
-  parametersByKey,
   reversalResultToEvent,
   stkCallbackToEvent,
+  transactionStatusResultToEvent,
   type MpesaC2bConfirmation,
   type MpesaC2bConfirmationReply,
   type MpesaC2bValidationReply,
@@ -81,6 +82,28 @@ export function buildMpesaCallbackUrls(
 }
 
 /**
+ * `url` with `kind=result`, the flow marker {@link buildMpesaCallbackUrls} puts on `resultUrl`. Services may hand
+ * over the bare `/hooks/:sourceId/:token` URL; without the marker a Result would still parse (its body tells it
+ * apart), but with `kind=validation` it would be read as a C2B body, so the marker is set rather than trusted.
+ * A URL already carrying `kind=result` is returned unchanged, byte for byte.
+ * @throws ConnectorError REQUEST_ENCODING_FAILED when `url` is not an absolute http(s) URL.
+ */
+export function withResultKind(url: string): string {
+  let parsed: URL;
+  try {
+    parsed = new URL(url);
+  } catch {
+    throw new ConnectorError(MPESA, 'REQUEST_ENCODING_FAILED', 'The M-Pesa result URL is not a valid URL');
+  }
+  if (parsed.protocol !== 'https:' && parsed.protocol !== 'http:')
+    throw new ConnectorError(MPESA, 'REQUEST_ENCODING_FAILED', 'The M-Pesa result URL must be http(s)');
+  const kinds = parsed.searchParams.getAll('kind');
+  if (kinds.length === 1 && kinds[0] === CALLBACK_KIND.result) return url;
+  parsed.searchParams.set('kind', CALLBACK_KIND.result);
+  return parsed.toString();
+}
+
+/**
  * Constant-time comparison of the URL token with the source's token. Both are hashed first so the buffers given to
  * `timingSafeEqual` always have equal length and the comparison time says nothing about the expected token's length.
  * Missing or empty tokens never match.
@@ -105,18 +128,6 @@ export type DecodedMpesaCallback =
   | { kind: 'stk.callback'; body: MpesaStkCallback }
   | { kind: 'reversal.result'; body: MpesaResult }
   | { kind: 'transaction_status.result'; body: MpesaResult };
-
-/**
- * A Result from Transaction Status carries `ReceiptNo`/`TransactionStatus`; a reversal Result carries
- * `OriginalTransactionID` or, on failure, nothing. Lipa starts no Transaction Status queries through this connector,
- * so an ambiguous Result (a failure without parameters) is read as a reversal result.
- */
-function classifyResult(result: MpesaResult): 'reversal.result' | 'transaction_status.result' {
-  const params = parametersByKey(result.ResultParameters?.ResultParameter);
-  if (params.has('OriginalTransactionID')) return 'reversal.result';
-  if (params.has('ReceiptNo') || params.has('TransactionStatus')) return 'transaction_status.result';
-  return 'reversal.result';
-}
 
 /**
  * Parses and classifies a callback body (no authentication: call after {@link callbackTokenMatches}).
@@ -146,7 +157,11 @@ export function decodeMpesaCallback(rawBody: Buffer, query: Record<string, strin
   const result = asRecord(own(root, 'Result'));
   if (result) {
     const body = decodeResult(result);
-    return { kind: classifyResult(body), body };
+    // Same envelope for both APIs and the same `?kind=result` URL: the keys present decide (see classifyResult).
+    return {
+      kind: classifyResult(body) === 'transaction_status' ? 'transaction_status.result' : 'reversal.result',
+      body,
+    };
   }
   if (own(root, 'TransID') !== undefined)
     return { kind: 'c2b.confirmation', body: decodeC2bConfirmation(root) };
@@ -206,7 +221,8 @@ export function verifyMpesaCallback(input: VerifyCallbackInput): VerifiedCallbac
 
 /**
  * Parses a verified callback into rail events: C2B confirmation -> PAYMENT, C2B validation -> IGNORED, STK
- * callback -> PAYMENT (receipt on success), reversal Result -> REVERSAL, Transaction Status Result -> IGNORED.
+ * callback -> PAYMENT (receipt on success), reversal Result -> REVERSAL, Transaction Status Result -> PAYMENT
+ * (the answer to `queryTransactionStatus`; the two Results are told apart by their keys, see `classifyResult`).
  * @throws ConnectorError RESPONSE_DECODING_FAILED, WEBHOOK_EVENT_UNKNOWN
  */
 export function parseMpesaCallback(input: { rawBody: Buffer; query: Record<string, string> }): RailEvent[] {
@@ -221,12 +237,6 @@ export function parseMpesaCallback(input: { rawBody: Buffer; query: Record<strin
     case 'reversal.result':
       return [reversalResultToEvent(decoded.body)];
     case 'transaction_status.result':
-      return [
-        {
-          kind: 'IGNORED',
-          providerEventId: mpesaEventId.result(decoded.body.ConversationID),
-          reason: 'Transaction Status result (not requested through this connector)',
-        },
-      ];
+      return [transactionStatusResultToEvent(decoded.body)];
   }
 }
