@@ -12,6 +12,7 @@ import type { GraphQLContext } from './context';
 import { AppError } from './errors/app-error';
 import { HTTP_STATUS_BY_CODE } from './errors/codes';
 import { formatGraphQLError, toAppError } from './errors/graphql';
+import { reconciliationRouter } from './http/reconciliation-routes';
 import { complexityLimitPlugin, depthLimitRule } from './http/graphql-limits';
 import { Metrics } from './http/metrics';
 import { hooksRouter, opsRouter } from './http/routes';
@@ -76,6 +77,7 @@ export async function buildApp(services: Services): Promise<LipaApp> {
 
   app.use(opsRouter(services, metrics));
   app.use('/hooks', hooksRouter(services, metrics));
+  app.use('/v1', reconciliationRouter(services));
 
   const apollo = new ApolloServer<GraphQLContext>({
     schema,

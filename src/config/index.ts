@@ -59,6 +59,7 @@ const envSchema = z
     LIPA_MAX_QUERY_COMPLEXITY: intInRange(10, 100_000, 2_000),
     LIPA_SYNC_INTERVAL_SECONDS: intInRange(10, 86_400, 900),
     LIPA_PAYMENT_REQUEST_TIMEOUT_SECONDS: intInRange(10, 86_400, 300),
+    LIPA_SETTLEMENT_MAX_MB: intInRange(1, 4_096, 512),
     LIPA_QUEUE_PREFIX: z
       .string()
       .regex(/^[a-zA-Z0-9:_-]+$/, 'may hold letters, digits, ":", "_" and "-" only')
@@ -100,6 +101,8 @@ export interface Config {
   };
   readonly syncIntervalSeconds: number;
   readonly paymentRequestTimeoutSeconds: number;
+  /** Largest settlement file accepted by the streaming upload, in bytes. */
+  readonly settlementMaxBytes: number;
   readonly queuePrefix: string;
   /** Run BullMQ workers in the API process (`lipa serve`); `lipa worker` always runs them. */
   readonly runWorkers: boolean;
@@ -148,6 +151,7 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     }),
     syncIntervalSeconds: e.LIPA_SYNC_INTERVAL_SECONDS,
     paymentRequestTimeoutSeconds: e.LIPA_PAYMENT_REQUEST_TIMEOUT_SECONDS,
+    settlementMaxBytes: e.LIPA_SETTLEMENT_MAX_MB * 1024 * 1024,
     queuePrefix: e.LIPA_QUEUE_PREFIX,
     runWorkers: e.LIPA_WORKERS === 'true',
   };

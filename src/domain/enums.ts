@@ -98,5 +98,6 @@ export const EVENT_TYPES = [
   'discrepancy.resolved',
   'promise.kept',
   'promise.broken',
+  'expected_payment.overdue',
 ] as const;
 export type EventType = (typeof EVENT_TYPES)[number];

@@ -24,6 +24,8 @@ import { Payment } from './payment.entity';
 @Entity({ tableName: 'discrepancy' })
 @Unique({ properties: ['organization', 'dedupeKey'] })
 @Index({ properties: ['status', 'type'] })
+@Index({ properties: ['paymentSourceId', 'status'] })
+@Index({ properties: ['reconciliationRunId'] })
 export class Discrepancy extends TenantEntity {
   @PrimaryKey({ type: 'text' })
   id: Opt<string> = newId('disc');
@@ -45,6 +47,10 @@ export class Discrepancy extends TenantEntity {
 
   @Property({ type: 'text', nullable: true })
   reconciliationRunId?: string | null;
+
+  /** The rail source the exception is about, when there is one (filters and auto-clearing by run). */
+  @Property({ type: 'text', nullable: true })
+  paymentSourceId?: string | null;
 
   @Property({ type: new BigIntType('bigint'), nullable: true })
   amountMinor?: bigint | null;

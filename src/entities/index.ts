@@ -3,6 +3,7 @@ import { AuditLog } from './audit-log.entity';
 import { Borrower } from './borrower.entity';
 import { ContactAttempt } from './contact-attempt.entity';
 import { Discrepancy } from './discrepancy.entity';
+import { ExpectedPayment, ExpectedPaymentMatch } from './expected-payment.entity';
 import { IdempotencyRecord } from './idempotency-record.entity';
 import { InboundEvent } from './inbound-event.entity';
 import { Installment } from './installment.entity';
@@ -15,8 +16,10 @@ import { PaymentRequest } from './payment-request.entity';
 import { PaymentSource } from './payment-source.entity';
 import { Payment } from './payment.entity';
 import { PromiseToPay } from './promise-to-pay.entity';
+import { ReconciliationLine } from './reconciliation-line.entity';
 import { ReconciliationRun } from './reconciliation-run.entity';
 import { Reversal } from './reversal.entity';
+import { SettlementImport } from './settlement-import.entity';
 import { SettlementLine } from './settlement-line.entity';
 import { SyncRun } from './sync-run.entity';
 import { WebhookDelivery } from './webhook-delivery.entity';
@@ -28,6 +31,8 @@ export {
   Borrower,
   ContactAttempt,
   Discrepancy,
+  ExpectedPayment,
+  ExpectedPaymentMatch,
   IdempotencyRecord,
   InboundEvent,
   Installment,
@@ -40,8 +45,10 @@ export {
   PaymentSource,
   Payment,
   PromiseToPay,
+  ReconciliationLine,
   ReconciliationRun,
   Reversal,
+  SettlementImport,
   SettlementLine,
   SyncRun,
   WebhookDelivery,
@@ -63,6 +70,7 @@ export const ENTITIES = [
   Reversal,
   Discrepancy,
   ReconciliationRun,
+  SettlementImport,
   SettlementLine,
   PromiseToPay,
   ContactAttempt,
@@ -72,4 +80,7 @@ export const ENTITIES = [
   AuditLog,
   SyncRun,
   IdempotencyRecord,
+  ExpectedPayment,
+  ExpectedPaymentMatch,
+  ReconciliationLine,
 ];

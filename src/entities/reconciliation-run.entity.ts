@@ -35,4 +35,8 @@ export class ReconciliationRun extends TenantEntity {
 
   @Property({ type: 'text', nullable: true })
   createdBy?: string | null;
+
+  /** The tolerances the run used: `{ amountToleranceMinor, amountToleranceBasisPoints, dateToleranceSeconds }`. */
+  @Property({ type: 'jsonb', nullable: true })
+  options?: Record<string, unknown> | null;
 }

@@ -1,4 +1,4 @@
-import { BigIntType, Entity, Index, ManyToOne, PrimaryKey, Property } from '@mikro-orm/core';
+import { BigIntType, Entity, Index, ManyToOne, PrimaryKey, Property, type Opt } from '@mikro-orm/core';
 import { TenantEntity } from './base';
 import { PaymentSource } from './payment-source.entity';
 
@@ -6,6 +6,7 @@ import { PaymentSource } from './payment-source.entity';
 @Entity({ tableName: 'settlement_line' })
 @Index({ properties: ['paymentSource', 'providerTransactionId'] })
 @Index({ properties: ['importId'] })
+@Index({ properties: ['paymentSource', 'occurredAt'] })
 export class SettlementLine extends TenantEntity {
   @PrimaryKey({ type: new BigIntType('bigint'), autoincrement: true })
   id!: bigint;
@@ -40,4 +41,16 @@ export class SettlementLine extends TenantEntity {
 
   @Property({ type: 'text', nullable: true })
   reference?: string | null;
+
+  /** Fee the rail deducted for this line (non-negative minor units). */
+  @Property({ type: new BigIntType('bigint'), default: 0 })
+  feeMinor: Opt<bigint> = 0n;
+
+  /** For reversals, refunds and charge-backs: the rail id of the payment they undo. */
+  @Property({ type: 'text', nullable: true })
+  linkedTransactionId?: string | null;
+
+  /** COMPLETED, FAILED or PENDING as the statement reports it; only COMPLETED lines are reconciled. */
+  @Property({ type: 'text', default: 'COMPLETED' })
+  status: Opt<string> = 'COMPLETED';
 }

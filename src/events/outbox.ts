@@ -6,7 +6,14 @@ import { OutboxEvent } from '../entities/outbox-event.entity';
 export interface DomainEvent {
   organizationId: string;
   type: EventType;
-  aggregateType: 'payment' | 'loan_account' | 'discrepancy' | 'promise_to_pay' | 'reversal' | 'sync_run';
+  aggregateType:
+    | 'payment'
+    | 'loan_account'
+    | 'discrepancy'
+    | 'promise_to_pay'
+    | 'reversal'
+    | 'sync_run'
+    | 'expected_payment';
   aggregateId: string;
   /** Ids, amounts (minor units as strings) and states only: never personal data. */
   payload: Record<string, unknown>;

@@ -1,4 +1,5 @@
 import type { Job, Processor } from 'bullmq';
+import { sweepOverdueExpectations } from '../services/expectations';
 import type { Services } from '../services/container';
 import {
   QUEUE_NAMES,
@@ -8,6 +9,7 @@ import {
   type PaymentRequestJob,
   type PostingJob,
   type ReversalJob,
+  type ReconciliationJob,
 } from './queues';
 import type { ProcessorMap } from './worker';
 
@@ -113,10 +115,21 @@ export function buildProcessors(services: Services): ProcessorMap {
       const run = await services.sync.runSync(job.data.organizationId, job.data.syncRunId!);
       return { status: run.status, processed: run.processed, failed: run.failed };
     }) as Processor,
+    [QUEUE_NAMES.reconciliation]: (async (job: Job<ReconciliationJob>) => {
+      const run = await services.reconciliation.execute(
+        job.data.organizationId,
+        job.data.reconciliationRunId,
+      );
+      return { status: run.status };
+    }) as Processor,
     [QUEUE_NAMES.maintenance]: (async (job: Job<MaintenanceJob>) => {
       switch (job.data.task) {
         case 'sweep-inbox':
-          return { requeued: await sweepInbox(services), postings: await sweepPostings(services) };
+          return {
+            requeued: await sweepInbox(services),
+            postings: await sweepPostings(services),
+            overdueExpectations: await sweepOverdueExpectations(services.orm),
+          };
         case 'schedule-syncs':
           return { scheduled: await services.sync.scheduleDueSyncs(services.config.syncIntervalSeconds) };
         default:

@@ -18,6 +18,9 @@ import { SyncService } from './sync.service';
 import { MatchingService } from './matching.service';
 import { PostingService } from './posting.service';
 import { PaymentRequestService } from './payment-request.service';
+import { SettlementImportService } from './reconciliation/settlement-import.service';
+import { ReconciliationService } from './reconciliation/reconciliation.service';
+import { DiscrepancyService } from './reconciliation/discrepancy.service';
 
 /** Every service, built once per process from the shared infrastructure. */
 export interface Services {
@@ -40,6 +43,9 @@ export interface Services {
   matching: MatchingService;
   posting: PostingService;
   paymentRequests: PaymentRequestService;
+  settlements: SettlementImportService;
+  reconciliation: ReconciliationService;
+  discrepancies: DiscrepancyService;
 }
 
 export interface Infrastructure {
@@ -87,6 +93,13 @@ export function createServices(infra: Infrastructure): Services {
     matching: new MatchingService(orm, queues, logger.child({ component: 'matching' })),
     posting: new PostingService(orm, sources, logger.child({ component: 'posting' })),
     paymentRequests: undefined as never,
+    settlements: new SettlementImportService(
+      orm,
+      logger.child({ component: 'settlements' }),
+      config.settlementMaxBytes,
+    ),
+    reconciliation: new ReconciliationService(orm, queues, logger.child({ component: 'reconciliation' })),
+    discrepancies: new DiscrepancyService(),
   };
   services.paymentRequests = new PaymentRequestService(
     orm,

@@ -12,6 +12,7 @@ import type { Queues } from '../jobs/queues';
 import type { Logger } from '../logger';
 import { audit } from './audit';
 import { scopedFork, type Scope } from './scope';
+import { applyPaymentToExpectations } from './expectations';
 
 interface CandidateRow {
   id: string;
@@ -120,6 +121,7 @@ export class MatchingService {
       if (decision.outcome === 'MATCHED') {
         p.loanAccount = tx.getReference(LoanAccount, decision.loanId);
         p.reconciliationState = 'MATCHED';
+        await applyPaymentToExpectations(tx, organizationId, p, decision.loanId);
         p.matchRule = decision.rule;
         p.matchEvidence = decision.evidence;
         recordEvent(tx, {
@@ -136,6 +138,7 @@ export class MatchingService {
             organization: tx.getReference(Organization, organizationId),
             type: 'UNMATCHED_PAYMENT',
             dedupeKey,
+            paymentSourceId: p.paymentSource.id,
             summary:
               decision.outcome === 'AMBIGUOUS'
                 ? `Several loans could be meant (${decision.rule}); not guessed`
@@ -184,6 +187,7 @@ export class MatchingService {
       const p = await tx.findOneOrFail(Payment, { id: paymentId });
       p.loanAccount = tx.getReference(LoanAccount, loan.id);
       p.reconciliationState = 'MATCHED';
+      await applyPaymentToExpectations(tx, scope.principal.organizationId, p, loan.id);
       p.matchRule = 'MANUAL';
       p.matchEvidence = { matchedBy: scope.principal.actorId };
       p.postingError = null;

@@ -18,6 +18,7 @@ import type { Logger } from '../logger';
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { scopedFork } from './scope';
 import type { SourceService } from './source.service';
+import { releasePaymentFromExpectations } from './expectations';
 
 type PaymentEvent = Extract<RailEvent, { kind: 'PAYMENT' }>;
 type ReversalEvent = Extract<RailEvent, { kind: 'REVERSAL' }>;
@@ -379,6 +380,8 @@ export class PaymentEventService {
     }
     payment.refundedMinor = refunded;
     payment.status = target;
+    // What the payment covered of the loan's installments is taken back, re-opening them.
+    await releasePaymentFromExpectations(em, payment.id, reversal.amountMinor);
     // A posted payment must now be undone at the lender (the posting service does that, exactly once).
     const mustUndo = payment.reconciliationState === 'POSTED';
     if (mustUndo) {
@@ -429,6 +432,7 @@ export class PaymentEventService {
       organization: em.getReference(Organization, source.organization.id),
       type: d.type,
       dedupeKey: d.dedupeKey,
+      paymentSourceId: source.id,
       summary: d.summary,
       evidence: d.evidence,
       payment: d.payment ?? null,

@@ -350,6 +350,7 @@ export class PostingService {
       organization: em.getReference(Organization, organizationId),
       type,
       dedupeKey,
+      paymentSourceId: payment.paymentSource.id,
       summary,
       payment,
       loanAccount: loan,

@@ -10,6 +10,7 @@ import { LendingSource } from '../entities/lending-source.entity';
 import { LoanAccount } from '../entities/loan-account.entity';
 import { Organization } from '../entities/organization.entity';
 import { Installment } from '../entities/installment.entity';
+import { expectationsFromInstallments } from './expectations';
 import { Borrower } from '../entities/borrower.entity';
 import { SyncRun } from '../entities/sync-run.entity';
 import { notFound } from '../errors/app-error';
@@ -456,6 +457,7 @@ export class SyncService {
                 }),
               );
             }
+            await expectationsFromInstallments(tx, organizationId, row, detail.installments ?? []);
             if (row.borrower && !row.borrower.phoneNumber) {
               const b = await connector
                 .getBorrower({ borrowerExternalId: row.borrower.externalId })

@@ -80,6 +80,8 @@ describe('authentication, roles and tenant isolation', () => {
     { name: 'readLoans', query: (c) => `{ loanAccount(id: "${c.loanId}") { id } }` },
     { name: 'readPayments', query: (c) => `{ payment(id: "${c.paymentId}") { id } }` },
     { name: 'manageApiKeys', query: () => '{ apiKeys { id } }' },
+    { name: 'readDiscrepancies', query: () => '{ discrepancies(first: 5) { totalCount } }' },
+    { name: 'reconcile', query: () => '{ reconciliationRuns(first: 5) { totalCount } }' },
   ];
 
   it.each(ROLES.flatMap((role) => operations.map((op) => [role, op.name] as const)))(

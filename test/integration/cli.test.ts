@@ -67,17 +67,28 @@ describe('lipa CLI', () => {
       await run(process.execPath, [bin, 'migrate'], { env });
       const child = spawn(process.execPath, [bin, 'worker'], { env, stdio: ['ignore', 'pipe', 'pipe'] });
       let stdout = '';
+      let stderr = '';
       child.stdout.on('data', (c) => (stdout += c));
+      child.stderr.on('data', (c) => (stderr += c));
       for (let i = 0; i < 200 && !stdout.includes('workers are running'); i++)
         await new Promise((r) => setTimeout(r, 50));
       expect(stdout).toContain('Lipa workers are running');
-      const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+      const exited = new Promise<{ code: number | null; signal: string | null }>((resolve) =>
+        child.once('exit', (code, signal) => resolve({ code, signal })),
+      );
       child.kill('SIGTERM');
-      const code = await Promise.race([
+      const result = await Promise.race([
         exited,
         new Promise<'timeout'>((r) => setTimeout(() => r('timeout'), 15_000)),
       ]);
-      expect(code).toBe(0);
+      // On failure, say how it ended and what it printed last.
+      expect({
+        result,
+        tail: result === 'timeout' || result.code !== 0 ? (stdout + stderr).slice(-3000) : '',
+      }).toEqual({
+        result: { code: 0, signal: null },
+        tail: '',
+      });
       expect(stdout).toContain('shutting down');
     } finally {
       await db.drop();

@@ -3,6 +3,7 @@ import {
   AGING_BUCKETS,
   DISCREPANCY_STATUSES,
   DISCREPANCY_TYPES,
+  EXPECTED_PAYMENT_STATUSES,
   LENDING_SYSTEM_KINDS,
   LOAN_STATUSES,
   PAYMENT_REQUEST_STATUSES,
@@ -13,6 +14,7 @@ import {
   SOURCE_STATUSES,
   SYNC_RUN_STATUSES,
 } from '../../domain/enums';
+import { SETTLEMENT_FORMATS } from '../../domain/settlement/types';
 
 /** GraphQL enums built from the domain's closed sets, so the two can never drift apart. */
 function enumOf<T extends readonly string[]>(values: T): { [K in T[number]]: K } {
@@ -31,6 +33,8 @@ export const SourceStatusEnum = enumOf(SOURCE_STATUSES);
 export const LoanStatusEnum = enumOf(LOAN_STATUSES);
 export const SyncRunStatusEnum = enumOf(SYNC_RUN_STATUSES);
 export const PaymentRequestStatusEnum = enumOf(PAYMENT_REQUEST_STATUSES);
+export const SettlementFormatEnum = enumOf(SETTLEMENT_FORMATS);
+export const ExpectedPaymentStatusEnum = enumOf(EXPECTED_PAYMENT_STATUSES);
 
 registerEnumType(RoleEnum, { name: 'Role' });
 registerEnumType(LendingSystemKindEnum, { name: 'LendingSystemKind' });
@@ -44,3 +48,5 @@ registerEnumType(SourceStatusEnum, { name: 'SourceStatus' });
 registerEnumType(LoanStatusEnum, { name: 'LoanStatus' });
 registerEnumType(SyncRunStatusEnum, { name: 'SyncRunStatus' });
 registerEnumType(PaymentRequestStatusEnum, { name: 'PaymentRequestStatus' });
+registerEnumType(SettlementFormatEnum, { name: 'SettlementFormat' });
+registerEnumType(ExpectedPaymentStatusEnum, { name: 'ExpectedPaymentStatus' });

@@ -1,0 +1,298 @@
+/**
+ * Issue "Reconciliation" performance. For each scenario the Lipa payments are loaded first (COPY, untimed: they
+ * exist before finance reconciles), then the clock runs from the first byte of the statement upload
+ * (POST /v1/settlement-imports, streamed) through runReconciliation until the run is COMPLETED with its
+ * discrepancies persisted. The hub runs as a child process with its workers; RSS is that process's peak.
+ *
+ * Baselines, measured in the same run on the same database:
+ *   join only   the bare hash joins a minimal reconciliation needs (lines<->payments by transaction id both ways),
+ *               over the rows the hub loaded;
+ *   copy + join COPY of the same CSV bytes into an unindexed table by PostgreSQL's own CSV reader, then those joins.
+ * Targets: 100k x 100k <= 10 s; 1M x 1M <= 60 s with RSS <= 1 GiB; 10k payouts x 20 (1:N) <= 30 s; hub/baseline
+ * <= 3x. Scale with BENCH_RECON_SCENARIOS=100k,1m,payouts (default all).
+ */
+import { execFileSync } from 'node:child_process';
+import http from 'node:http';
+import path from 'node:path';
+import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { Client } from 'pg';
+import { from as copyFrom } from 'pg-copy-streams';
+import { copyPayments, ReconDataset } from '../test/helpers/recon-generator';
+import {
+  ENCRYPTION_KEY,
+  REDIS_URL,
+  ROOT,
+  dropDatabase,
+  out,
+  sampleRss,
+  scratchDatabase,
+  startHubProcess,
+  table,
+  verdict,
+} from './lib';
+
+interface Scenario {
+  name: string;
+  payments: number;
+  payoutSize?: number;
+  targetSeconds: number;
+  targetRssMb?: number;
+}
+
+const SCENARIOS: Record<string, Scenario> = {
+  '100k': { name: '100k x 100k', payments: 100_000, targetSeconds: 10 },
+  '1m': { name: '1M x 1M', payments: 1_000_000, targetSeconds: 60, targetRssMb: 1024 },
+  payouts: { name: '10k payouts x 20 (1:N)', payments: 200_000, payoutSize: 20, targetSeconds: 30 },
+};
+
+const secondsSince = (t: bigint) => Number(process.hrtime.bigint() - t) / 1e9;
+
+async function gql<T>(
+  url: string,
+  key: string,
+  query: string,
+  variables: Record<string, unknown>,
+): Promise<T> {
+  const res = await fetch(`${url}/graphql`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', authorization: `Bearer ${key}` },
+    body: JSON.stringify({ query, variables }),
+  });
+  const body = (await res.json()) as { data?: T; errors?: unknown };
+  if (!body.data) throw new Error(`GraphQL failed: ${JSON.stringify(body.errors)}`);
+  return body.data;
+}
+
+function upload(
+  url: string,
+  key: string,
+  sourceId: string,
+  ds: ReconDataset,
+): Promise<{ status: number; body: string }> {
+  return new Promise((resolve, reject) => {
+    const req = http.request(
+      `${url}/v1/settlement-imports?sourceId=${sourceId}&format=LIPA_CSV`,
+      { method: 'POST', headers: { authorization: `Bearer ${key}`, 'content-type': 'text/csv' } },
+      (res) => {
+        let body = '';
+        res.setEncoding('utf8');
+        res.on('data', (c) => (body += c));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
+      },
+    );
+    req.on('error', reject);
+    pipeline(Readable.from(ds.statementCsv()), req).catch(reject);
+  });
+}
+
+async function baselines(databaseUrl: string, sourceId: string, importId: string, ds: ReconDataset) {
+  const client = new Client({ connectionString: databaseUrl });
+  await client.connect();
+  try {
+    await client.query(`set work_mem = '256MB'`);
+    const joins = async (lineTable: string, lineFilter: string) => {
+      // Lines with their payment, lines without one, payments without a line: three hash joins.
+      await client.query(
+        `select count(*) from ${lineTable} l join payment p
+           on p.payment_source_id = $1 and p.provider_transaction_id = l.provider_transaction_id where ${lineFilter}`,
+        [sourceId],
+      );
+      await client.query(
+        `select count(*) from ${lineTable} l where ${lineFilter} and not exists (select 1 from payment p
+           where p.payment_source_id = $1 and p.provider_transaction_id = l.provider_transaction_id)`,
+        [sourceId],
+      );
+      await client.query(
+        `select count(*) from payment p where p.payment_source_id = $1 and not exists (select 1 from ${lineTable} l
+           where ${lineFilter} and l.provider_transaction_id = p.provider_transaction_id)`,
+        [sourceId],
+      );
+    };
+    const t0 = process.hrtime.bigint();
+    await joins('settlement_line', `l.import_id = '${importId}'`);
+    const joinOnly = secondsSince(t0);
+
+    await client.query(`drop table if exists bare_line`);
+    await client.query(
+      `create unlogged table bare_line (provider_transaction_id text, kind text, amount numeric, fee numeric,
+         currency text, occurred_at timestamptz, reference text, linked_transaction_id text, payout_reference text)`,
+    );
+    const t1 = process.hrtime.bigint();
+    const copy = client.query(copyFrom(`COPY bare_line FROM STDIN (FORMAT csv, HEADER true)`));
+    await pipeline(Readable.from(ds.statementCsv()), copy);
+    await client.query('analyze bare_line');
+    await joins('bare_line', 'true');
+    const copyJoin = secondsSince(t1);
+    await client.query(`drop table bare_line`);
+    return { joinOnly, copyJoin };
+  } finally {
+    await client.end();
+  }
+}
+
+async function runScenario(s: Scenario): Promise<Array<Record<string, string | number>>> {
+  const dbName = `lipa_bench_recon_${s.payments}${s.payoutSize ? '_po' : ''}`;
+  const databaseUrl = await scratchDatabase(dbName);
+  const env = {
+    ...process.env,
+    DATABASE_URL: databaseUrl,
+    REDIS_URL,
+    LIPA_ENCRYPTION_KEY: ENCRYPTION_KEY,
+    LOG_LEVEL: 'warn',
+  };
+  const orgOut = execFileSync(
+    process.execPath,
+    [path.join(ROOT, 'bin/lipa.js'), 'org:create', '--name', 'Bench'],
+    {
+      env,
+      encoding: 'utf8',
+    },
+  );
+  const orgId = /organization: (org_[0-9A-Z]{26})/.exec(orgOut)![1];
+  const adminKey = /lipa_[a-z2-7]{12}_\S{43}/.exec(orgOut)![0];
+  const hub = await startHubProcess({
+    databaseUrl,
+    port: 4721,
+    workers: true,
+    queuePrefix: `lipabench-recon-${Date.now()}`,
+  });
+  const rss = sampleRss(hub.child.pid!);
+  try {
+    const { registerPaymentSource } = await gql<{ registerPaymentSource: { id: string } }>(
+      hub.url,
+      adminKey,
+      'mutation($i: RegisterPaymentSourceInput!) { registerPaymentSource(input: $i) { id } }',
+      {
+        i: {
+          kind: 'MTN_MOMO',
+          name: 'MoMo',
+          baseUrl: 'http://127.0.0.1:9',
+          credentials: {
+            subscriptionKey: 'k',
+            apiUser: '3f9b6a1e-2c4d-4e8f-9a0b-1c2d3e4f5a6b',
+            apiKey: 'secret',
+            targetEnvironment: 'mtnuganda',
+          },
+        },
+      },
+    );
+    const sourceId = registerPaymentSource.id;
+    const ds = new ReconDataset({
+      seed: 4242,
+      payments: s.payments,
+      from: new Date('2026-10-01T00:00:00Z'),
+      to: new Date('2026-10-31T00:00:00Z'),
+      toleranceBasisPoints: 50,
+      payoutSize: s.payoutSize,
+      payoutShortRate: s.payoutSize ? 0.01 : 0,
+    });
+    const truth = ds.truth();
+
+    const db = new Client({ connectionString: databaseUrl });
+    await db.connect();
+    const tLoad = process.hrtime.bigint();
+    const paymentRows = await copyPayments(db as never, ds, orgId, sourceId, 'MTN_MOMO');
+    await db.query('analyze payment');
+    const loadSeconds = secondsSince(tLoad);
+
+    // Timed: upload start -> run completed.
+    const t0 = process.hrtime.bigint();
+    const up = await upload(hub.url, adminKey, sourceId, ds);
+    if (up.status !== 201) throw new Error(`upload failed: ${up.status} ${up.body.slice(0, 500)}`);
+    const imported = JSON.parse(up.body) as { id: string; linesRead: number };
+    const importSeconds = secondsSince(t0);
+    const { runReconciliation } = await gql<{ runReconciliation: { id: string } }>(
+      hub.url,
+      adminKey,
+      'mutation($i: RunReconciliationInput!) { runReconciliation(input: $i) { id } }',
+      { i: { sourceId, from: ds.options.from.toISOString(), to: ds.options.to.toISOString() } },
+    );
+    let status = 'QUEUED';
+    let stats: {
+      statement?: Record<string, { byOutcome: Record<string, { count: number }> }>;
+      elapsedMs?: number;
+    } = {};
+    const deadline = Date.now() + 15 * 60_000;
+    while (status !== 'COMPLETED' && status !== 'FAILED' && Date.now() < deadline) {
+      await new Promise((r) => setTimeout(r, 100));
+      const { reconciliationRun } = await gql<{ reconciliationRun: { status: string; stats: typeof stats } }>(
+        hub.url,
+        adminKey,
+        'query($id: ID!) { reconciliationRun(id: $id) { status stats } }',
+        { id: runReconciliation.id },
+      );
+      status = reconciliationRun.status;
+      stats = reconciliationRun.stats ?? {};
+    }
+    const totalSeconds = secondsSince(t0);
+    const peakRss = rss.stop();
+    const discrepancies = await db.query<{ n: number }>(
+      'select count(*)::int as n from discrepancy where reconciliation_run_id = $1',
+      [runReconciliation.id],
+    );
+    await db.end();
+
+    const got = Object.fromEntries(
+      Object.entries(stats.statement?.UGX?.byOutcome ?? {}).map(([k, v]) => [k, v.count]),
+    );
+    const expectedDiscrepancies = Object.values(truth.discrepancies).reduce((a, b) => a + b, 0);
+    const correct =
+      JSON.stringify(Object.entries(got).sort()) ===
+        JSON.stringify(Object.entries(truth.lineOutcomes).sort()) &&
+      discrepancies.rows[0].n === expectedDiscrepancies;
+    const base = await baselines(databaseUrl, sourceId, imported.id, ds);
+    out(
+      `${s.name}: ${paymentRows} payments loaded in ${loadSeconds.toFixed(1)} s (untimed); ${imported.linesRead} lines; ` +
+        `import ${importSeconds.toFixed(2)} s, run ${((stats.elapsedMs ?? 0) / 1000).toFixed(2)} s; ` +
+        `${discrepancies.rows[0].n} discrepancies (truth ${expectedDiscrepancies}); outcomes = ground truth: ${correct ? 'yes' : 'NO'}; status ${status}`,
+    );
+    const rows: Array<Record<string, string | number>> = [
+      {
+        scenario: s.name,
+        measure: 'upload start -> run completed',
+        value: `${totalSeconds.toFixed(2)} s`,
+        target: `<= ${s.targetSeconds} s`,
+        result: verdict(status === 'COMPLETED' && correct && totalSeconds <= s.targetSeconds),
+      },
+      {
+        scenario: s.name,
+        measure: 'hub / (COPY + join) baseline',
+        value: `${(totalSeconds / base.copyJoin).toFixed(2)}x (baseline ${base.copyJoin.toFixed(2)} s)`,
+        target: '<= 3x',
+        result: verdict(totalSeconds / base.copyJoin <= 3),
+      },
+      {
+        scenario: s.name,
+        measure: 'hub / join-only baseline',
+        value: `${(totalSeconds / base.joinOnly).toFixed(1)}x (baseline ${base.joinOnly.toFixed(2)} s)`,
+        target: '<= 3x',
+        result: verdict(totalSeconds / base.joinOnly <= 3),
+      },
+    ];
+    if (s.targetRssMb)
+      rows.push({
+        scenario: s.name,
+        measure: 'hub peak RSS',
+        value: `${peakRss} MB`,
+        target: `<= ${s.targetRssMb} MB`,
+        result: verdict(peakRss <= s.targetRssMb),
+      });
+    return rows;
+  } finally {
+    rss.stop();
+    await hub.stop();
+    await dropDatabase(dbName);
+  }
+}
+
+export async function run(): Promise<void> {
+  const names = (process.env.BENCH_RECON_SCENARIOS ?? '100k,1m,payouts').split(',').map((n) => n.trim());
+  const rows: Array<Record<string, string | number>> = [];
+  for (const name of names) {
+    const s = SCENARIOS[name];
+    if (!s) throw new Error(`unknown scenario ${name}; known: ${Object.keys(SCENARIOS).join(', ')}`);
+    rows.push(...(await runScenario(s)));
+  }
+  table(rows);
+}

@@ -1,0 +1,254 @@
+import type { MikroORM } from '@mikro-orm/postgresql';
+import type { PoolClient } from 'pg';
+import { Organization } from '../../entities/organization.entity';
+import { PaymentSource } from '../../entities/payment-source.entity';
+import { ReconciliationRun } from '../../entities/reconciliation-run.entity';
+import { badInput, notFound } from '../../errors/app-error';
+import type { Queues } from '../../jobs/queues';
+import type { Logger } from '../../logger';
+import { audit } from '../audit';
+import type { Scope } from '../scope';
+import { inTransaction, withPgClient } from './pg-client';
+import { RUN_STEPS, STATS_SQL } from './run-sql';
+
+export interface RunReconciliationInput {
+  sourceId: string;
+  from: Date;
+  to: Date;
+  /** Absolute amount tolerance in minor units (default 0). */
+  amountToleranceMinor?: bigint | null;
+  /** Relative amount tolerance in basis points of the payment amount (default 50 = 0.5%). */
+  amountToleranceBasisPoints?: number | null;
+  /** How far a statement line's time may be from the payment's (default 86,400 s = 1 day). */
+  dateToleranceSeconds?: number | null;
+  /** How long a settled, loan-matched payment may wait for posting before it is MISSING_IN_LENDER (default 1 h). */
+  lenderGraceSeconds?: number | null;
+}
+
+export interface RunOptions {
+  amountToleranceMinor: string;
+  amountToleranceBasisPoints: number;
+  dateToleranceSeconds: number;
+  lenderGraceSeconds: number;
+}
+
+const MAX_PERIOD_DAYS = 93;
+const PARAM_NAMES = ['org', 'source', 'from', 'to', 'tolMinor', 'tolBp', 'dateTol', 'run', 'grace'] as const;
+type ParamName = (typeof PARAM_NAMES)[number];
+const PARAM_PATTERN = new RegExp(`(?<![:\\w]):(${PARAM_NAMES.join('|')})\\b`, 'g');
+
+/** Turns `:name` placeholders into `$n`, numbering only the names a statement uses (pg rejects unused ones). */
+export function compileNamed(
+  sql: string,
+  values: Record<ParamName, unknown>,
+): { text: string; values: unknown[] } {
+  const order: ParamName[] = [];
+  const text = sql.replace(PARAM_PATTERN, (_m, name: ParamName) => {
+    let i = order.indexOf(name);
+    if (i < 0) i = order.push(name) - 1;
+    return `$${i + 1}`;
+  });
+  return { text, values: order.map((n) => values[n]) };
+}
+
+/**
+ * Three-way reconciliation of one rail source over a period: its imported statement lines, Lipa's payments and
+ * what was posted to the lender. A run is queued by {@link start} and executed by a worker ({@link execute}) as
+ * one transaction of set-based SQL (see run-sql.ts), so its discrepancies, their events and the run's figures
+ * commit together. Running the same period again updates the same discrepancies (dedupe keys) and resolves the
+ * ones it no longer finds.
+ */
+export class ReconciliationService {
+  constructor(
+    private readonly orm: MikroORM,
+    private readonly queues: Queues,
+    private readonly logger: Logger,
+  ) {}
+
+  async start(scope: Scope, input: RunReconciliationInput): Promise<ReconciliationRun> {
+    const options = validate(input);
+    const source = await scope.em.findOne(PaymentSource, { id: input.sourceId });
+    if (!source) throw notFound('Payment source', input.sourceId);
+    const run = scope.em.create(ReconciliationRun, {
+      organization: scope.em.getReference(Organization, scope.principal.organizationId),
+      paymentSource: source,
+      periodFrom: input.from,
+      periodTo: input.to,
+      createdBy: scope.principal.actorId,
+      options: { ...options },
+    });
+    audit(scope.em, scope.principal, 'reconciliation.started', 'reconciliation_run', run.id, {
+      sourceId: source.id,
+      from: input.from.toISOString(),
+      to: input.to.toISOString(),
+    });
+    await scope.em.flush();
+    await this.queues.reconciliation.add(
+      'run',
+      { organizationId: scope.principal.organizationId, reconciliationRunId: run.id },
+      { jobId: run.id, attempts: 3 },
+    );
+    return run;
+  }
+
+  /**
+   * Executes a queued run (idempotent: a completed run is left alone; a failed or interrupted one runs again).
+   * Returns the run as committed.
+   */
+  async execute(organizationId: string, runId: string): Promise<ReconciliationRun> {
+    const em = this.orm.em.fork();
+    em.setFilterParams('tenant', { organizationId });
+    const run = await em.findOne(ReconciliationRun, { id: runId }, { populate: ['paymentSource'] });
+    if (!run) throw notFound('Reconciliation run', runId);
+    if (run.status === 'COMPLETED') return run;
+    run.status = 'RUNNING';
+    run.startedAt = new Date();
+    run.error = null;
+    await em.flush();
+
+    const opts = run.options as unknown as RunOptions;
+    const values: Record<ParamName, unknown> = {
+      org: organizationId,
+      source: run.paymentSource.id,
+      from: run.periodFrom,
+      to: run.periodTo,
+      tolMinor: opts.amountToleranceMinor,
+      tolBp: opts.amountToleranceBasisPoints,
+      dateTol: opts.dateToleranceSeconds,
+      run: run.id,
+      grace: opts.lenderGraceSeconds,
+    };
+    const started = process.hrtime.bigint();
+    const timings: Record<string, number> = {};
+    try {
+      await withPgClient(this.orm, (client) =>
+        inTransaction(client, async () => {
+          for (const step of RUN_STEPS) {
+            const t0 = process.hrtime.bigint();
+            const q = compileNamed(step.sql, values);
+            await client.query(q.text, q.values);
+            timings[step.name] = Number(process.hrtime.bigint() - t0) / 1e6;
+          }
+          const s = await this.collectStats(client);
+          const elapsedMs = Number(process.hrtime.bigint() - started) / 1e6;
+          await client.query(
+            `update reconciliation_run set status = 'COMPLETED', stats = $2, completed_at = now(), updated_at = now()
+             where id = $1 and organization_id = $3`,
+            [run.id, JSON.stringify({ ...s, elapsedMs: Math.round(elapsedMs) }), organizationId],
+          );
+          return s;
+        }),
+      );
+      this.logger.info(
+        { runId: run.id, ms: Math.round(Number(process.hrtime.bigint() - started) / 1e6), timings },
+        'reconciliation run completed',
+      );
+    } catch (err) {
+      this.logger.error({ err, runId: run.id }, 'reconciliation run failed');
+      await this.orm.em
+        .fork()
+        .nativeUpdate(
+          ReconciliationRun,
+          { id: run.id, organization: organizationId },
+          { status: 'FAILED', error: 'The run failed; it is retried automatically', completedAt: new Date() },
+          { filters: false },
+        );
+      throw err;
+    }
+    const fresh = this.orm.em.fork();
+    fresh.setFilterParams('tenant', { organizationId });
+    return fresh.findOneOrFail(ReconciliationRun, { id: run.id }, { populate: ['paymentSource'] });
+  }
+
+  private async collectStats(client: PoolClient) {
+    const outcomes = await client.query(STATS_SQL.outcomes);
+    const lipa = await client.query(STATS_SQL.lipa);
+    const discrepancies = await client.query(STATS_SQL.discrepancies);
+    return summarise(outcomes.rows, lipa.rows, discrepancies.rows);
+  }
+}
+
+type Row = Record<string, unknown>;
+
+/** The run's figures, keyed by currency, amounts as minor-unit strings (JSON has no bigint). */
+export function summarise(outcomes: Row[], lipa: Row[], discrepancies: Row[]) {
+  const matchedOutcomes = new Set(['MATCHED', 'MATCHED_WITHIN_TOLERANCE', 'MATCHED_FUZZY']);
+  const statement: Record<string, Record<string, unknown>> = {};
+  for (const r of outcomes) {
+    const currency = String(r.currency);
+    const c = (statement[currency] ??= {
+      lines: 0,
+      paymentsInMinor: '0',
+      matchedCount: 0,
+      matchedMinor: '0',
+      discrepancyCount: 0,
+      discrepancyMinor: '0',
+      driftMinor: '0',
+      byOutcome: {} as Record<string, { count: number; amountMinor: string }>,
+    });
+    const count = Number(r.count);
+    const amount = BigInt(String(r.amount_minor));
+    c.lines = (c.lines as number) + count;
+    const key = `${String(r.kind)}:${String(r.outcome)}`;
+    (c.byOutcome as Record<string, unknown>)[key] = { count, amountMinor: amount.toString() };
+    if (r.kind !== 'PAYMENT') continue;
+    c.paymentsInMinor = (BigInt(c.paymentsInMinor as string) + amount).toString();
+    if (matchedOutcomes.has(String(r.outcome))) {
+      c.matchedCount = (c.matchedCount as number) + count;
+      c.matchedMinor = (BigInt(c.matchedMinor as string) + amount).toString();
+      c.driftMinor = (BigInt(c.driftMinor as string) + BigInt(String(r.drift_minor))).toString();
+    } else {
+      c.discrepancyCount = (c.discrepancyCount as number) + count;
+      c.discrepancyMinor = (BigInt(c.discrepancyMinor as string) + amount).toString();
+    }
+  }
+  const payments: Record<string, unknown> = {};
+  for (const r of lipa) {
+    payments[String(r.currency)] = {
+      count: r.count,
+      amountMinor: r.amount_minor,
+      settledCount: r.settled_count,
+      settledMinor: r.settled_minor,
+      postedCount: r.posted_count,
+      postedMinor: r.posted_minor,
+      withoutLoanCount: r.without_loan_count,
+    };
+  }
+  const byType: Record<string, Record<string, { count: number; amountMinor: string }>> = {};
+  for (const r of discrepancies) {
+    (byType[String(r.type)] ??= {})[String(r.currency)] = {
+      count: Number(r.count),
+      amountMinor: String(r.amount_minor),
+    };
+  }
+  return { statement, payments, discrepancies: byType };
+}
+
+function validate(input: RunReconciliationInput): RunOptions {
+  const problems: string[] = [];
+  if (!(input.from instanceof Date) || Number.isNaN(input.from.getTime()))
+    problems.push('from must be a date');
+  if (!(input.to instanceof Date) || Number.isNaN(input.to.getTime())) problems.push('to must be a date');
+  if (!problems.length && input.to <= input.from) problems.push('to must be after from');
+  if (!problems.length && input.to.getTime() - input.from.getTime() > MAX_PERIOD_DAYS * 86_400_000)
+    problems.push(`a run covers at most ${MAX_PERIOD_DAYS} days`);
+  const tolMinor = input.amountToleranceMinor ?? 0n;
+  if (tolMinor < 0n || tolMinor > 1_000_000_000n)
+    problems.push('amountToleranceMinor must be between 0 and 1000000000');
+  const tolBp = input.amountToleranceBasisPoints ?? 50;
+  if (!Number.isInteger(tolBp) || tolBp < 0 || tolBp > 1000)
+    problems.push('amountToleranceBasisPoints must be an integer from 0 to 1000 (10%)');
+  const dateTol = input.dateToleranceSeconds ?? 86_400;
+  if (!Number.isInteger(dateTol) || dateTol < 0 || dateTol > 7 * 86_400)
+    problems.push('dateToleranceSeconds must be an integer from 0 to 604800 (7 days)');
+  const grace = input.lenderGraceSeconds ?? 3_600;
+  if (!Number.isInteger(grace) || grace < 0 || grace > 30 * 86_400)
+    problems.push('lenderGraceSeconds must be an integer from 0 to 2592000 (30 days)');
+  if (problems.length) throw badInput(problems.join('; '));
+  return {
+    amountToleranceMinor: tolMinor.toString(),
+    amountToleranceBasisPoints: tolBp,
+    dateToleranceSeconds: dateTol,
+    lenderGraceSeconds: grace,
+  };
+}

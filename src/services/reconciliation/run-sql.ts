@@ -1,0 +1,325 @@
+/**
+ * The reconciliation run as set-based SQL: a handful of statements over temp tables, each a hash join or a
+ * window over the whole period, never one query per row. All amounts are integer minor units; tolerances too.
+ *
+ * Parameters (the same for every statement, `$n` below):
+ *   :org organization id   :source payment source id   :from period from   :to period to (exclusive)
+ *   :tolMinor amount tolerance in minor units   :tolBp amount tolerance in basis points of the payment amount
+ *   :dateTol date tolerance in seconds   :run reconciliation run id   :grace lender grace in seconds
+ *
+ * Tables, in order:
+ *   r_line   statement lines in the period widened by the date tolerance; a transaction that a later, overlapping
+ *            import repeats counts once (first import wins); within one import a repeat is a DUPLICATE.
+ *   r_pay    line -> payment pairs: first by the rail's transaction id (authoritative), then, for lines without one
+ *            or payments Lipa knows only by request, a fuzzy pass (account reference + amount and date within
+ *            tolerance) that accepts a pair only when it is the single candidate on both sides.
+ *   r_out    one outcome per line (MATCHED, MATCHED_WITHIN_TOLERANCE, DUPLICATE, UNMATCHED, AMOUNT_MISMATCH, ...).
+ *   r_payout payout lines (1:N): the payout amount against what its items say Lipa received, less fees/refunds.
+ *   r_lipa   Lipa's settled payments in the period: those no line covers are MISSING_IN_SETTLEMENT; those covered
+ *            and matched to a loan but still not posted after the grace period are MISSING_IN_LENDER.
+ *   r_disc   the discrepancies to upsert (dedupe key per line or payment, so runs never duplicate them).
+ */
+
+/** Tolerance of one pair: the larger of the absolute and the relative allowance (integer division: floor). */
+const TOLERANCE = (amount: string) => `greatest(:tolMinor::bigint, (${amount}) * :tolBp::bigint / 10000)`;
+
+export const RUN_STEPS: ReadonlyArray<{ name: string; sql: string }> = [
+  {
+    name: 'session settings',
+    // Memory for the hash joins and sorts; a smaller statistics sample for the temp tables' ANALYZE.
+    sql: `select set_config('work_mem', '256MB', true), set_config('default_statistics_target', '20', true)`,
+  },
+  // One run per source at a time: a second waits here, so runs never clear or duplicate each other's findings.
+  { name: 'lock source', sql: `select pg_advisory_xact_lock(hashtext('lipa-recon:' || :source::text))` },
+  {
+    name: 'lines',
+    sql: `
+create temp table r_line on commit drop as
+select * from (
+  select k.*,
+         case when k.line_key is null then 1
+              else row_number() over (partition by k.kind, k.line_key, k.import_id order by k.id) end as rn,
+         case when k.line_key is null then 1
+              else dense_rank() over (partition by k.kind, k.line_key order by k.import_id) end as import_rank
+  from (
+    select l.id, l.import_id, l.line_number, l.kind, l.provider_transaction_id as ptx,
+           l.linked_transaction_id as ltx, l.payout_reference, l.amount_minor, l.fee_minor, l.currency,
+           l.occurred_at, l.reference,
+           (l.occurred_at >= :from::timestamptz and l.occurred_at < :to::timestamptz) as in_period,
+           coalesce(l.provider_transaction_id, case when l.kind = 'PAYOUT' then l.payout_reference end) as line_key
+    from settlement_line l
+    where l.organization_id = :org and l.payment_source_id = :source and l.status = 'COMPLETED'
+      and l.occurred_at >= :from::timestamptz - make_interval(secs => :dateTol::int)
+      and l.occurred_at < :to::timestamptz + make_interval(secs => :dateTol::int)
+  ) k
+) ranked
+where import_rank = 1`,
+  },
+  { name: 'analyze lines', sql: `analyze r_line` },
+  {
+    name: 'pairs by transaction id',
+    sql: `
+create temp table r_pay on commit drop as
+select l.id as line_id, p.id as payment_id, p.provider_transaction_id as pay_ptx, p.amount_minor as pay_amount,
+       p.currency as pay_currency, p.status as pay_status, p.reconciliation_state, p.loan_account_id,
+       p.received_at, 'TRANSACTION_ID'::text as rule, l.kind as line_kind
+from r_line l
+join payment p on p.organization_id = :org and p.payment_source_id = :source
+              and p.provider_transaction_id = coalesce(case when l.kind = 'PAYMENT' then l.ptx end, l.ltx, l.ptx)
+where (l.kind = 'PAYMENT' and l.rn = 1) or l.kind in ('REVERSAL', 'REFUND', 'CHARGEBACK')`,
+  },
+  {
+    name: 'fuzzy pairs',
+    sql: `
+insert into r_pay
+select line_id, payment_id, pay_ptx, pay_amount, pay_currency, pay_status, reconciliation_state, loan_account_id,
+       received_at, 'REFERENCE_AMOUNT_DATE', 'PAYMENT'
+from (
+  select c.*, count(*) over (partition by c.line_id) as per_line, count(*) over (partition by c.payment_id) as per_payment
+  from (
+    select l.id as line_id, p.id as payment_id, p.provider_transaction_id as pay_ptx, p.amount_minor as pay_amount,
+           p.currency as pay_currency, p.status as pay_status, p.reconciliation_state, p.loan_account_id, p.received_at
+    from r_line l
+    join payment p on p.organization_id = :org and p.payment_source_id = :source
+                  and p.account_reference = l.reference and p.currency = l.currency
+                  and p.status not in ('PENDING', 'FAILED')
+                  and abs(p.amount_minor - l.amount_minor) <= ${TOLERANCE('p.amount_minor')}
+                  and p.received_at between l.occurred_at - make_interval(secs => :dateTol::int)
+                                        and l.occurred_at + make_interval(secs => :dateTol::int)
+    where l.kind = 'PAYMENT' and l.reference is not null
+      and (l.ptx is null or p.provider_transaction_id like 'req:%')
+      and not exists (select 1 from r_pay rp where rp.line_id = l.id)
+      and not exists (select 1 from r_pay rp where rp.payment_id = p.id)
+      and l.rn = 1
+  ) c
+) ranked
+where per_line = 1 and per_payment = 1`,
+  },
+  { name: 'analyze pairs', sql: `create index on r_pay (line_id); analyze r_pay` },
+  {
+    name: 'outcomes',
+    sql: `
+create temp table r_out on commit drop as
+select l.id as line_id, l.kind, l.ptx, l.amount_minor, l.currency, l.in_period, l.occurred_at, l.reference,
+       l.import_id, l.line_number, l.rn, rp.payment_id, rp.rule, rp.pay_amount, rp.pay_currency,
+       rp.pay_status, rp.loan_account_id,
+       case
+         when l.kind in ('PAYMENT', 'REVERSAL', 'REFUND', 'CHARGEBACK') and l.rn > 1 then 'DUPLICATE'
+         when l.kind = 'PAYMENT' and rp.payment_id is null then 'UNMATCHED'
+         when l.kind = 'PAYMENT' and rp.pay_currency <> l.currency then 'CURRENCY_MISMATCH'
+         when l.kind = 'PAYMENT' and rp.pay_status in ('PENDING', 'FAILED') then 'STATUS_MISMATCH'
+         when l.kind = 'PAYMENT' and rp.pay_amount = l.amount_minor then
+           case when rp.rule = 'TRANSACTION_ID' then 'MATCHED' else 'MATCHED_FUZZY' end
+         when l.kind = 'PAYMENT' and abs(rp.pay_amount - l.amount_minor) <= ${TOLERANCE('rp.pay_amount')}
+           then 'MATCHED_WITHIN_TOLERANCE'
+         when l.kind = 'PAYMENT' then 'AMOUNT_MISMATCH'
+         when l.kind in ('REVERSAL', 'REFUND', 'CHARGEBACK') and rp.payment_id is null then 'UNMATCHED'
+         when l.kind in ('REVERSAL', 'REFUND', 'CHARGEBACK')
+              and (rp.pay_status in ('REVERSED', 'REFUNDED', 'PARTIALLY_REFUNDED', 'CHARGED_BACK')
+                   or exists (select 1 from reversal v where v.payment_id = rp.payment_id and v.status = 'SUCCEEDED'))
+           then 'MATCHED'
+         when l.kind in ('REVERSAL', 'REFUND', 'CHARGEBACK') and rp.reconciliation_state = 'POSTED'
+           then 'REVERSED_AFTER_POSTING'
+         when l.kind in ('REVERSAL', 'REFUND', 'CHARGEBACK') then 'MISSING_AT_RAIL'
+         when l.kind = 'PAYOUT' then 'PAYOUT'
+         else 'INFORMATIONAL'
+       end as outcome
+from r_line l
+left join r_pay rp on rp.line_id = l.id`,
+  },
+  {
+    name: 'payouts (1:N)',
+    sql: `
+create temp table r_payout on commit drop as
+select po.line_id, po.amount_minor as payout_amount, po.currency, pl.payout_reference,
+       coalesce(sum(case i.kind
+                      when 'PAYMENT' then coalesce(i.pay_amount, i.amount_minor)
+                      when 'PAYOUT' then 0
+                      else -i.amount_minor end
+                    - coalesce(il.fee_minor, 0)), 0)::bigint as expected_amount,
+       count(i.line_id) filter (where i.kind = 'PAYMENT') as payment_items,
+       count(i.line_id) filter (where i.kind = 'PAYMENT' and i.payment_id is null) as unknown_items
+from r_out po
+join r_line pl on pl.id = po.line_id
+left join r_line il on il.payout_reference = pl.payout_reference and il.kind <> 'PAYOUT'
+left join r_out i on i.line_id = il.id and i.rn = 1
+where po.kind = 'PAYOUT' and po.rn = 1 and pl.payout_reference is not null
+group by po.line_id, po.amount_minor, po.currency, pl.payout_reference`,
+  },
+  {
+    name: 'payout outcomes',
+    sql: `
+update r_out o set outcome = case
+    when abs(p.payout_amount - p.expected_amount) <= ${TOLERANCE('p.payout_amount')} then 'MATCHED'
+    else 'PAYOUT_MISMATCH' end,
+  rule = 'PAYOUT_ITEMS'
+from r_payout p where p.line_id = o.line_id`,
+  },
+  {
+    name: 'lipa payments in period',
+    sql: `
+create temp table r_lipa on commit drop as
+select p.id as payment_id, p.provider_transaction_id as ptx, p.amount_minor, p.currency, p.received_at,
+       p.status, p.reconciliation_state, p.loan_account_id, p.updated_at,
+       exists (select 1 from r_pay rp where rp.payment_id = p.id and rp.line_kind = 'PAYMENT') as settled
+from payment p
+where p.organization_id = :org and p.payment_source_id = :source
+  and p.received_at >= :from::timestamptz and p.received_at < :to::timestamptz
+  and p.status not in ('PENDING', 'FAILED')`,
+  },
+  {
+    name: 'discrepancies to raise',
+    sql: `
+create temp table r_disc on commit drop as
+select o.outcome, d.type, d.summary,
+       'recon:' || d.type || ':' || :source || ':' || coalesce(o.kind || ':' || o.ptx || ':' || o.rn, 'line:' || o.line_id)
+         as dedupe_key,
+       o.payment_id, o.loan_account_id, o.amount_minor, o.currency,
+       jsonb_build_object(
+         'settlementLine', jsonb_build_object('id', o.line_id::text, 'importId', o.import_id,
+           'lineNumber', o.line_number, 'kind', o.kind, 'providerTransactionId', o.ptx,
+           'amountMinor', o.amount_minor::text, 'currency', o.currency, 'occurredAt', o.occurred_at,
+           'reference', o.reference),
+         'payment', case when o.payment_id is null then null else jsonb_build_object('id', o.payment_id,
+           'amountMinor', o.pay_amount::text, 'currency', o.pay_currency, 'status', o.pay_status) end,
+         'rule', o.rule,
+         'toleranceMinor', case when o.pay_amount is null then null
+                                else (${TOLERANCE('o.pay_amount')})::text end,
+         'payout', (select jsonb_build_object('reference', p.payout_reference,
+                     'expectedAmountMinor', p.expected_amount::text, 'paymentItems', p.payment_items,
+                     'itemsWithoutPayment', p.unknown_items)
+                    from r_payout p where p.line_id = o.line_id)) as evidence
+from r_out o
+cross join lateral (select
+  case o.outcome
+    when 'DUPLICATE' then 'DUPLICATE_PAYMENT'
+    when 'UNMATCHED' then 'UNMATCHED_PAYMENT'
+    when 'CURRENCY_MISMATCH' then 'CURRENCY_MISMATCH'
+    when 'STATUS_MISMATCH' then 'AMOUNT_MISMATCH'
+    when 'AMOUNT_MISMATCH' then 'SETTLEMENT_AMOUNT_MISMATCH'
+    when 'PAYOUT_MISMATCH' then 'SETTLEMENT_AMOUNT_MISMATCH'
+    when 'REVERSED_AFTER_POSTING' then 'REVERSED_AFTER_POSTING'
+    when 'MISSING_AT_RAIL' then 'MISSING_AT_RAIL'
+  end as type,
+  case o.outcome
+    when 'DUPLICATE' then 'The statement lists this transaction more than once'
+    when 'UNMATCHED' then case when o.kind = 'PAYMENT'
+      then 'The rail settled money Lipa has no payment for (its callback never came): look it up or match it'
+      else 'The rail reversed a payment Lipa never received' end
+    when 'CURRENCY_MISMATCH' then 'The statement and Lipa disagree on the currency of this payment'
+    when 'STATUS_MISMATCH' then 'The rail settled a payment Lipa holds as ' || o.pay_status
+    when 'AMOUNT_MISMATCH' then 'The settled amount differs from the amount Lipa received by more than the tolerance'
+    when 'PAYOUT_MISMATCH' then 'The payout does not equal its payments less fees and refunds'
+    when 'REVERSED_AFTER_POSTING' then 'The rail reversed a payment already posted to the lender; undo it there'
+    when 'MISSING_AT_RAIL' then 'The rail took this payment back but Lipa still counts it as received'
+  end as summary) d
+where o.in_period and d.type is not null`,
+  },
+  {
+    name: 'lipa-side discrepancies',
+    sql: `
+insert into r_disc (outcome, type, summary, dedupe_key, payment_id, loan_account_id, amount_minor, currency, evidence)
+select case when not l.settled then 'MISSING_IN_SETTLEMENT' else 'MISSING_IN_LENDER' end,
+       case when not l.settled then 'MISSING_IN_SETTLEMENT' else 'MISSING_IN_LENDER' end,
+       case when not l.settled then 'Lipa received this payment but the rail''s statement does not settle it'
+            else 'The rail settled this payment and it is matched to a loan, but it is not posted to the lender' end,
+       'recon:' || case when not l.settled then 'MISSING_IN_SETTLEMENT' else 'MISSING_IN_LENDER' end
+         || ':payment:' || l.payment_id,
+       l.payment_id, l.loan_account_id, l.amount_minor, l.currency,
+       jsonb_build_object('payment', jsonb_build_object('id', l.payment_id, 'providerTransactionId', l.ptx,
+         'amountMinor', l.amount_minor::text, 'currency', l.currency, 'status', l.status,
+         'reconciliationState', l.reconciliation_state, 'receivedAt', l.received_at))
+from r_lipa l
+where not l.settled
+   or (l.status = 'SUCCEEDED' and l.loan_account_id is not null and l.reconciliation_state = 'MATCHED'
+       and l.updated_at < now() - make_interval(secs => :grace::int))`,
+  },
+  {
+    name: 'upsert discrepancies and their events',
+    sql: `
+with numbered as (
+  select r.*, row_number() over (order by r.dedupe_key) as seq from r_disc r
+), upserted as (
+  insert into discrepancy (id, organization_id, created_at, updated_at, type, status, dedupe_key, payment_id,
+                           loan_account_id, reconciliation_run_id, payment_source_id, amount_minor, currency,
+                           summary, evidence)
+  select lipa_id('disc', n.seq), :org, now(), now(), n.type, 'OPEN', n.dedupe_key, n.payment_id, n.loan_account_id,
+         :run, :source, n.amount_minor, n.currency, n.summary, n.evidence
+  from numbered n
+  on conflict (organization_id, dedupe_key) do update
+    set reconciliation_run_id = excluded.reconciliation_run_id, evidence = excluded.evidence,
+        summary = excluded.summary, updated_at = now(),
+        -- Cleared by an earlier run but found again: open it again. A person's resolution is left as it is.
+        status = case when discrepancy.resolution = 'CLEARED_BY_RECONCILIATION' then 'OPEN' else discrepancy.status end,
+        resolution = case when discrepancy.resolution = 'CLEARED_BY_RECONCILIATION' then null
+                          else discrepancy.resolution end,
+        resolved_by = case when discrepancy.resolution = 'CLEARED_BY_RECONCILIATION' then null
+                           else discrepancy.resolved_by end,
+        resolved_at = case when discrepancy.resolution = 'CLEARED_BY_RECONCILIATION' then null
+                           else discrepancy.resolved_at end,
+        note = case when discrepancy.resolution = 'CLEARED_BY_RECONCILIATION' then 'Found again by run ' || :run
+                    else discrepancy.note end
+  returning id, type, payment_id, (xmax = 0 or note = 'Found again by run ' || :run) as inserted
+)
+insert into outbox_event (id, organization_id, created_at, updated_at, type, aggregate_type, aggregate_id, payload)
+select lipa_id('oev', row_number() over (order by u.id)), :org, now(), now(), 'discrepancy.opened', 'discrepancy', u.id,
+       jsonb_build_object('discrepancyId', u.id, 'type', u.type, 'paymentId', u.payment_id,
+                          'reconciliationRunId', :run::text)
+from upserted u where u.inserted`,
+  },
+  {
+    name: 'clear what earlier runs raised and this run no longer finds',
+    sql: `
+with cleared as (
+  update discrepancy d
+     set status = 'RESOLVED', resolution = 'CLEARED_BY_RECONCILIATION',
+         note = 'Not found again by reconciliation run ' || :run, resolved_by = 'system', resolved_at = now(),
+         updated_at = now()
+   where d.organization_id = :org and d.payment_source_id = :source and d.status in ('OPEN', 'IN_REVIEW')
+     and d.dedupe_key like 'recon:%' and d.reconciliation_run_id <> :run
+     and d.reconciliation_run_id in (select id from reconciliation_run
+                                     where organization_id = :org and payment_source_id = :source
+                                       and period_from >= :from::timestamptz and period_to <= :to::timestamptz)
+  returning d.id, d.type, d.payment_id
+), events as (
+  insert into outbox_event (id, organization_id, created_at, updated_at, type, aggregate_type, aggregate_id, payload)
+  select lipa_id('oev', 1000000000 + row_number() over (order by c.id)), :org, now(), now(), 'discrepancy.resolved',
+         'discrepancy', c.id, jsonb_build_object('discrepancyId', c.id, 'type', c.type, 'paymentId', c.payment_id,
+         'resolution', 'CLEARED_BY_RECONCILIATION', 'reconciliationRunId', :run::text)
+  from cleared c
+)
+insert into audit_log (id, organization_id, created_at, updated_at, actor_type, actor_id, action, entity_type,
+                       entity_id, data)
+select lipa_id('aud', row_number() over (order by c.id)), :org, now(), now(), 'SYSTEM', null,
+       'discrepancy.cleared', 'discrepancy', c.id, jsonb_build_object('reconciliationRunId', :run::text)
+from cleared c`,
+  },
+  {
+    name: 'record outcomes per statement line',
+    sql: `
+insert into reconciliation_line (reconciliation_run_id, settlement_line_id, organization_id, outcome, rule, payment_id)
+select :run, o.line_id, :org, o.outcome, o.rule, o.payment_id from r_out o where o.in_period
+on conflict (reconciliation_run_id, settlement_line_id) do update
+  set outcome = excluded.outcome, rule = excluded.rule, payment_id = excluded.payment_id`,
+  },
+];
+
+/** Totals per outcome (statement side) and per discrepancy type, read after the steps above. */
+export const STATS_SQL = {
+  outcomes: `
+select outcome, kind, currency, count(*)::int as count, sum(amount_minor)::text as amount_minor,
+       sum(case when pay_amount is null then 0 else abs(pay_amount - amount_minor) end)::text as drift_minor
+from r_out where in_period group by outcome, kind, currency order by outcome, kind, currency`,
+  lipa: `
+select currency, count(*)::int as count, sum(amount_minor)::text as amount_minor,
+       count(*) filter (where settled)::int as settled_count,
+       coalesce(sum(amount_minor) filter (where settled), 0)::text as settled_minor,
+       count(*) filter (where reconciliation_state in ('POSTED', 'REVERSED_IN_LENDER'))::int as posted_count,
+       coalesce(sum(amount_minor) filter (where reconciliation_state in ('POSTED', 'REVERSED_IN_LENDER')), 0)::text
+         as posted_minor,
+       count(*) filter (where loan_account_id is null)::int as without_loan_count
+from r_lipa group by currency order by currency`,
+  discrepancies: `
+select type, currency, count(*)::int as count, coalesce(sum(amount_minor), 0)::text as amount_minor
+from r_disc group by type, currency order by type, currency`,
+};

@@ -1,0 +1,321 @@
+import { createHash } from 'node:crypto';
+import type { MikroORM } from '@mikro-orm/postgresql';
+import type { PoolClient } from 'pg';
+import { from as copyFrom } from 'pg-copy-streams';
+import {
+  parseSettlement,
+  SettlementParseError,
+  type ParsedSettlementLine,
+  type SettlementFormat,
+} from '../../domain/settlement';
+import { isKnownCurrency, normalizeCurrency } from '../../domain/money';
+import { Organization } from '../../entities/organization.entity';
+import { PaymentSource } from '../../entities/payment-source.entity';
+import { SettlementImport } from '../../entities/settlement-import.entity';
+import { badInput, notFound } from '../../errors/app-error';
+import type { Logger } from '../../logger';
+import { audit } from '../audit';
+import type { Scope } from '../scope';
+import { inTransaction, withPgClient } from './pg-client';
+
+export interface ImportSettlementInput {
+  sourceId: string;
+  format: SettlementFormat;
+  /** The file, as it arrives (an HTTP request stream or one buffer). */
+  chunks: AsyncIterable<Buffer | string> | Iterable<Buffer | string>;
+  /** Currency for formats whose files do not say (M-Pesa statements are KES unless told). */
+  currency?: string | null;
+  /** The payout these lines belong to, for payout-item files that do not name it. */
+  payoutReference?: string | null;
+}
+
+const COPY_COLUMNS = [
+  'organization_id',
+  'payment_source_id',
+  'import_id',
+  'line_number',
+  'provider_transaction_id',
+  'payout_reference',
+  'kind',
+  'amount_minor',
+  'currency',
+  'occurred_at',
+  'reference',
+  'fee_minor',
+  'linked_transaction_id',
+  'status',
+] as const;
+const COPY_SQL = `COPY settlement_line (${COPY_COLUMNS.join(', ')}) FROM STDIN`;
+const MAX_ERRORS_KEPT = 50;
+const PROGRESS_EVERY_LINES = 25_000;
+const COPY_BATCH_BYTES = 256 * 1024;
+
+/** COPY text format: `\N` is null; backslash, tab, newline and carriage return are escaped. */
+function copyText(value: string | null | undefined): string {
+  if (value === null || value === undefined) return '\\N';
+  if (!/[\\\t\n\r]/.test(value)) return value;
+  return value.replace(/\\/g, '\\\\').replace(/\t/g, '\\t').replace(/\n/g, '\\n').replace(/\r/g, '\\r');
+}
+
+type Totals = Record<string, Record<string, { count: number; amountMinor: bigint }>>;
+
+/**
+ * Streams a rail's statement or payout file into `settlement_line` with PostgreSQL COPY: the file is parsed as it
+ * arrives, never held whole, and committed in one transaction only if every line could be read. A file with
+ * unreadable lines is rejected entirely (nothing half-imported) and the import row keeps the first problems.
+ * The same bytes imported twice for a source return the first import instead of loading the lines again.
+ */
+export class SettlementImportService {
+  constructor(
+    private readonly orm: MikroORM,
+    private readonly logger: Logger,
+    private readonly maxBytes: number,
+  ) {}
+
+  async importSettlement(scope: Scope, input: ImportSettlementInput): Promise<SettlementImport> {
+    const organizationId = scope.principal.organizationId;
+    const source = await scope.em.findOne(PaymentSource, { id: input.sourceId });
+    if (!source) throw notFound('Payment source', input.sourceId);
+    let currency: string | undefined;
+    if (input.currency) {
+      currency = normalizeCurrency(input.currency);
+      if (!isKnownCurrency(currency)) throw badInput(`Unknown currency "${input.currency}"`);
+    }
+    const payoutReference = input.payoutReference?.trim() || null;
+    if (payoutReference && payoutReference.length > 100)
+      throw badInput('payoutReference must be at most 100 characters');
+
+    const record = scope.em.create(SettlementImport, {
+      organization: scope.em.getReference(Organization, organizationId),
+      paymentSource: source,
+      format: input.format,
+      createdBy: scope.principal.actorId,
+    });
+    await scope.em.persistAndFlush(record);
+
+    const hash = createHash('sha256');
+    let bytes = 0;
+    const maxBytes = this.maxBytes;
+    async function* hashed(): AsyncGenerator<Buffer | string> {
+      for await (const chunk of input.chunks) {
+        const buf = typeof chunk === 'string' ? Buffer.from(chunk, 'utf8') : chunk;
+        bytes += buf.length;
+        if (bytes > maxBytes)
+          throw new SettlementParseError(`The file is larger than the ${maxBytes}-byte limit`);
+        hash.update(buf);
+        yield buf;
+      }
+    }
+
+    const errors: Array<{ lineNumber: number; message: string }> = [];
+    let rejected = 0;
+    let lines = 0;
+    const totals: Totals = {};
+    let periodFrom: Date | null = null;
+    let periodTo: Date | null = null;
+    const progress = async () => {
+      await this.orm.em
+        .fork()
+        .nativeUpdate(
+          SettlementImport,
+          { id: record.id, organization: organizationId },
+          { linesRead: lines, bytesRead: bytes },
+          { filters: false },
+        );
+    };
+
+    let sha: string | null = null;
+    const outcome = await withPgClient(this.orm, async (client) => {
+      try {
+        return await inTransaction(client, async () => {
+          await this.copyLines(client, async (write) => {
+            for await (const item of parseSettlement(input.format, hashed(), { currency, payoutReference })) {
+              if ('issue' in item) {
+                rejected++;
+                if (errors.length < MAX_ERRORS_KEPT) errors.push(item.issue);
+                continue;
+              }
+              const line = item.line;
+              lines++;
+              const byKind = (totals[line.currency] ??= {});
+              const t = (byKind[line.kind] ??= { count: 0, amountMinor: 0n });
+              t.count++;
+              t.amountMinor += line.amountMinor;
+              if (!periodFrom || line.occurredAt < periodFrom) periodFrom = line.occurredAt;
+              if (!periodTo || line.occurredAt > periodTo) periodTo = line.occurredAt;
+              if (rejected === 0) await write(this.row(organizationId, source.id, record.id, line));
+              if (lines % PROGRESS_EVERY_LINES === 0) await progress();
+            }
+          });
+          if (rejected > 0) throw new RejectedFile();
+          if (lines === 0) throw new SettlementParseError('The file has no settlement lines');
+          sha = hash.digest('hex');
+          const earlier = await client.query<{ id: string }>(
+            `select id from settlement_import where payment_source_id = $1 and content_sha256 = $2 and organization_id = $3`,
+            [source.id, sha, organizationId],
+          );
+          // Roll the lines back: the first import already holds them.
+          if (earlier.rows.length) throw new DuplicateFile(earlier.rows[0].id);
+          await client.query(
+            `update settlement_import set status = 'COMPLETED', content_sha256 = $2, lines_read = $3, bytes_read = $4,
+               totals = $5, period_from = $6, period_to = $7, completed_at = now(), updated_at = now()
+             where id = $1 and organization_id = $8`,
+            [
+              record.id,
+              sha,
+              lines,
+              bytes,
+              JSON.stringify(serialiseTotals(totals)),
+              periodFrom,
+              periodTo,
+              organizationId,
+            ],
+          );
+          return { kind: 'completed' as const };
+        });
+      } catch (err) {
+        if (err instanceof RejectedFile) return { kind: 'rejected' as const };
+        if (err instanceof DuplicateFile) return { kind: 'duplicate' as const, of: err.of };
+        if (err instanceof SettlementParseError) return { kind: 'unreadable' as const, message: err.message };
+        if (isUniqueViolation(err) && sha) {
+          const again = await client.query<{ id: string }>(
+            `select id from settlement_import where payment_source_id = $1 and content_sha256 = $2`,
+            [source.id, sha],
+          );
+          if (again.rows.length) return { kind: 'duplicate' as const, of: again.rows[0].id };
+        }
+        throw err;
+      }
+    });
+
+    const em = scope.em.fork();
+    const fresh = await em.findOneOrFail(SettlementImport, { id: record.id });
+    switch (outcome.kind) {
+      case 'completed': {
+        audit(em, scope.principal, 'settlement.imported', 'settlement_import', record.id, {
+          format: input.format,
+          lines,
+        });
+        await em.flush();
+        this.logger.info({ importId: record.id, lines, bytes }, 'settlement imported');
+        return fresh;
+      }
+      case 'duplicate': {
+        fresh.status = 'DUPLICATE';
+        fresh.duplicateOf = outcome.of;
+        fresh.linesRead = lines;
+        fresh.bytesRead = bytes;
+        fresh.completedAt = new Date();
+        await em.flush();
+        return em.findOneOrFail(SettlementImport, { id: outcome.of });
+      }
+      case 'rejected': {
+        fresh.status = 'FAILED';
+        fresh.linesRead = lines;
+        fresh.linesRejected = rejected;
+        fresh.bytesRead = bytes;
+        fresh.errors = errors;
+        fresh.completedAt = new Date();
+        await em.flush();
+        const first = errors
+          .slice(0, 3)
+          .map((e) => `line ${e.lineNumber}: ${e.message}`)
+          .join('; ');
+        throw badInput(
+          `${rejected} line(s) of the file could not be read, so nothing was imported (${first}). ` +
+            `See settlementImport(id: "${record.id}") for the first ${errors.length}.`,
+          { importId: record.id },
+        );
+      }
+      case 'unreadable': {
+        fresh.status = 'FAILED';
+        fresh.bytesRead = bytes;
+        fresh.errors = [{ lineNumber: 0, message: outcome.message }];
+        fresh.completedAt = new Date();
+        await em.flush();
+        throw badInput(`The file could not be imported: ${outcome.message}`, { importId: record.id });
+      }
+    }
+  }
+
+  private row(orgId: string, sourceId: string, importId: string, l: ParsedSettlementLine): string {
+    return (
+      [
+        orgId,
+        sourceId,
+        importId,
+        String(l.lineNumber),
+        copyText(l.providerTransactionId),
+        copyText(l.payoutReference),
+        l.kind,
+        l.amountMinor.toString(),
+        l.currency,
+        l.occurredAt.toISOString(),
+        copyText(l.reference),
+        l.feeMinor.toString(),
+        copyText(l.linkedTransactionId),
+        l.status,
+      ].join('\t') + '\n'
+    );
+  }
+
+  /** Opens a COPY stream, hands `fill` a batched writer that respects back-pressure, and waits for the COPY. */
+  private async copyLines(
+    client: PoolClient,
+    fill: (write: (row: string) => Promise<void>) => Promise<void>,
+  ): Promise<void> {
+    const stream = client.query(copyFrom(COPY_SQL));
+    let streamError: Error | null = null;
+    const done = new Promise<void>((resolve, reject) => {
+      stream.on('finish', resolve);
+      stream.on('error', (err: Error) => {
+        streamError = err;
+        reject(err);
+      });
+    });
+    done.catch(() => undefined);
+    let batch = '';
+    const flush = async () => {
+      if (!batch) return;
+      const ok = stream.write(batch);
+      batch = '';
+      if (!ok) await new Promise<void>((resolve) => stream.once('drain', resolve));
+    };
+    try {
+      await fill(async (row) => {
+        if (streamError) throw streamError;
+        batch += row;
+        if (batch.length >= COPY_BATCH_BYTES) await flush();
+      });
+      await flush();
+      stream.end();
+      await done;
+    } catch (err) {
+      // Abort the COPY so the connection leaves COPY mode; the caller rolls the transaction back.
+      stream.destroy(err instanceof Error ? err : new Error(String(err)));
+      await done.catch(() => undefined);
+      throw err;
+    }
+  }
+}
+
+class RejectedFile extends Error {}
+class DuplicateFile extends Error {
+  constructor(readonly of: string) {
+    super('duplicate file');
+  }
+}
+
+function serialiseTotals(totals: Totals) {
+  const out: Record<string, Record<string, { count: number; amountMinor: string }>> = {};
+  for (const [currency, kinds] of Object.entries(totals)) {
+    out[currency] = {};
+    for (const [kind, t] of Object.entries(kinds))
+      out[currency][kind] = { count: t.count, amountMinor: t.amountMinor.toString() };
+  }
+  return out;
+}
+
+function isUniqueViolation(err: unknown): boolean {
+  return typeof err === 'object' && err !== null && (err as { code?: string }).code === '23505';
+}

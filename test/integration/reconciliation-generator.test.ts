@@ -1,0 +1,213 @@
+import { ConnectorRegistry } from '../../src/connectors/registry';
+import { ReconciliationRun } from '../../src/entities/reconciliation-run.entity';
+import { withPgClient } from '../../src/services/reconciliation/pg-client';
+import type { Scope } from '../../src/services/scope';
+import { scopedFork } from '../../src/services/scope';
+import { startTestHub, type TestHub } from '../helpers/hub';
+import { copyPayments, ReconDataset, type GroundTruth } from '../helpers/recon-generator';
+import { stubRailDefinition } from '../helpers/stub-rail';
+
+/**
+ * The run against seeded data with a known answer: every line's outcome, every discrepancy type, and the amounts,
+ * compared with the generator's ground truth, not with what the engine happened to produce last time.
+ */
+describe('reconciliation against generated ground truth', () => {
+  let hub: TestHub;
+  let orgId: string;
+
+  beforeAll(async () => {
+    hub = await startTestHub({
+      registry: new ConnectorRegistry().registerRail(stubRailDefinition('STRIPE')),
+    });
+    const org = await hub.createOrg();
+    orgId = org.orgId;
+  }, 60_000);
+  afterAll(async () => hub.close());
+
+  const scope = (): Scope => ({
+    em: scopedFork(hub.runtime.orm.em, orgId),
+    principal: {
+      organizationId: orgId,
+      role: 'FINANCE',
+      actorType: 'API_KEY',
+      actorId: 'key_generator_test',
+      name: 'generator test',
+    } as Scope['principal'],
+    logger: hub.runtime.logger,
+  });
+
+  async function newSource(): Promise<string> {
+    const res = await hub.gql(
+      'mutation($i: RegisterPaymentSourceInput!) { registerPaymentSource(input: $i) { id } }',
+      { i: { kind: 'STRIPE', name: `gen ${Math.random()}`, credentials: { any: 'thing' } } },
+      await hub.createKey(orgId, 'ADMIN'),
+    );
+    return res.body.data.registerPaymentSource.id;
+  }
+
+  async function load(ds: ReconDataset): Promise<{ sourceId: string; run: ReconciliationRun }> {
+    const sourceId = await newSource();
+    await withPgClient(hub.runtime.orm, (client) => copyPayments(client, ds, orgId, sourceId, 'STRIPE'));
+    const imp = await hub.runtime.services.settlements.importSettlement(scope(), {
+      sourceId,
+      format: 'LIPA_CSV',
+      chunks: ds.statementCsv(16 * 1024),
+    });
+    expect(imp.status).toBe('COMPLETED');
+    const run = await reconcile(ds, sourceId);
+    return { sourceId, run };
+  }
+
+  async function reconcile(ds: ReconDataset, sourceId: string): Promise<ReconciliationRun> {
+    const started = await hub.runtime.services.reconciliation.start(scope(), {
+      sourceId,
+      from: ds.options.from,
+      to: ds.options.to,
+      amountToleranceBasisPoints: ds.options.toleranceBasisPoints,
+    });
+    return hub.runtime.services.reconciliation.execute(orgId, started.id);
+  }
+
+  const sql = async <T>(text: string, values: unknown[]): Promise<T[]> =>
+    withPgClient(hub.runtime.orm, async (c) => (await c.query(text, values)).rows as T[]);
+
+  function outcomesOf(run: ReconciliationRun, currency: string): Record<string, number> {
+    const stats = run.stats as {
+      statement: Record<string, { byOutcome: Record<string, { count: number }> }>;
+    };
+    return Object.fromEntries(
+      Object.entries(stats.statement[currency].byOutcome).map(([k, v]) => [k, v.count]),
+    );
+  }
+
+  async function discrepanciesOf(runId: string): Promise<Record<string, number>> {
+    const rows = await sql<{ type: string; n: number }>(
+      'select type, count(*)::int as n from discrepancy where reconciliation_run_id = $1 group by type',
+      [runId],
+    );
+    return Object.fromEntries(rows.map((r) => [r.type, r.n]));
+  }
+
+  function checkTotals(run: ReconciliationRun, truth: GroundTruth, currency: string) {
+    const s = (run.stats as { statement: Record<string, Record<string, string | number>> }).statement[
+      currency
+    ];
+    expect(BigInt(s.paymentsInMinor as string)).toBe(truth.statementPaymentMinor);
+    // Every statement shilling is either matched or on the discrepancy list, to the minor unit.
+    expect(BigInt(s.matchedMinor as string) + BigInt(s.discrepancyMinor as string)).toBe(
+      truth.statementPaymentMinor,
+    );
+    expect((s.matchedCount as number) + (s.discrepancyCount as number)).toBe(truth.statementPaymentLines);
+  }
+
+  it('matches 5,000 payments exactly as the ground truth says (UGX, 1:1)', async () => {
+    const ds = new ReconDataset({
+      seed: 20261122,
+      payments: 5000,
+      from: new Date('2026-11-01T00:00:00Z'),
+      to: new Date('2026-11-08T00:00:00Z'),
+      toleranceBasisPoints: 50,
+    });
+    const truth = ds.truth();
+    // The generator produced every category it promises, in roughly the asked-for shares.
+    expect(truth.byCategory.MISSING).toBeGreaterThan(20);
+    expect(truth.byCategory.DUPLICATE).toBeGreaterThan(20);
+    expect(truth.byCategory.DRIFT_WITHIN).toBeGreaterThan(60);
+    expect(truth.byCategory.DRIFT_OUTSIDE).toBeGreaterThan(10);
+    expect(truth.byCategory.AMBIGUOUS).toBeGreaterThan(2);
+    expect(truth.byCategory.REVERSED_OPEN).toBeGreaterThan(2);
+    expect(truth.lineOutcomes['PAYMENT:UNMATCHED']).toBeGreaterThan(10);
+
+    const { sourceId, run } = await load(ds);
+    expect(run.status).toBe('COMPLETED');
+    expect(outcomesOf(run, 'UGX')).toEqual(truth.lineOutcomes);
+    expect(await discrepanciesOf(run.id)).toEqual(truth.discrepancies);
+    checkTotals(run, truth, 'UGX');
+
+    // Statement lines with what this run concluded about each.
+    const LINES = `with l as (select s.*, r.outcome as match_status, r.payment_id from settlement_line s
+      join reconciliation_line r on r.settlement_line_id = s.id and r.reconciliation_run_id = '${run.id}')`;
+    // Precision on exact-reference pairs: every line matched by transaction id is paired with that very payment.
+    const [pairs] = await sql<{ matched: number; wrong: number; shared: number }>(
+      `${LINES} select count(*)::int as matched,
+              count(*) filter (where p.provider_transaction_id <> l.provider_transaction_id)::int as wrong,
+              (select count(*)::int from (select payment_id from l
+                where payment_source_id = $1 and kind = 'PAYMENT' and match_status like 'MATCHED%'
+                group by payment_id having count(*) > 1) x) as shared
+         from l join payment p on p.id = l.payment_id
+        where l.payment_source_id = $1 and l.kind = 'PAYMENT' and l.match_status in ('MATCHED', 'MATCHED_WITHIN_TOLERANCE')`,
+      [sourceId],
+    );
+    expect(pairs.wrong).toBe(0);
+    expect(pairs.shared).toBe(0);
+    expect(pairs.matched).toBe(
+      (truth.lineOutcomes['PAYMENT:MATCHED'] ?? 0) +
+        (truth.lineOutcomes['PAYMENT:MATCHED_WITHIN_TOLERANCE'] ?? 0),
+    );
+
+    // Recall on the drift set: lines inside the tolerance are matched (target >= 99%).
+    const drift: string[] = [];
+    const ambiguousRefs: string[] = [];
+    for (let i = 0; i < ds.options.payments; i++) {
+      const c = ds.category(i);
+      if (c === 'DRIFT_WITHIN') drift.push(ds.payments(i)[0].ptx);
+      if (c === 'AMBIGUOUS') ambiguousRefs.push(ds.payments(i)[0].reference);
+    }
+    const [recall] = await sql<{ total: number; matched: number }>(
+      `${LINES} select count(*)::int as total,
+              count(*) filter (where match_status = 'MATCHED_WITHIN_TOLERANCE')::int as matched
+         from l where payment_source_id = $1 and provider_transaction_id = any($2) and occurred_at < $3`,
+      [sourceId, drift, ds.options.to],
+    );
+    expect(recall.total).toBeGreaterThan(60);
+    expect(recall.matched / recall.total).toBeGreaterThanOrEqual(0.99);
+
+    // Fuzzy matches only where there was one candidate; the ambiguous ones were never guessed.
+    const [fuzzy] = await sql<{ fuzzy: number; wrong: number; guessed: number }>(
+      `${LINES} select count(*) filter (where l.match_status = 'MATCHED_FUZZY')::int as fuzzy,
+              count(*) filter (where l.match_status = 'MATCHED_FUZZY' and p.account_reference <> l.reference)::int as wrong,
+              count(*) filter (where l.reference = any($2) and l.payment_id is not null)::int as guessed
+         from l left join payment p on p.id = l.payment_id where l.payment_source_id = $1`,
+      [sourceId, ambiguousRefs],
+    );
+    expect(fuzzy.fuzzy).toBe(truth.lineOutcomes['PAYMENT:MATCHED_FUZZY']);
+    expect(fuzzy.wrong).toBe(0);
+    expect(fuzzy.guessed).toBe(0);
+
+    // Running the same period again finds the same things and raises nothing new.
+    const before = await sql<{ n: number }>(
+      'select count(*)::int as n from discrepancy where payment_source_id = $1',
+      [sourceId],
+    );
+    const again = await reconcile(ds, sourceId);
+    expect(outcomesOf(again, 'UGX')).toEqual(truth.lineOutcomes);
+    const after = await sql<{ n: number; open: number }>(
+      `select count(*)::int as n, count(*) filter (where status = 'OPEN')::int as open
+         from discrepancy where payment_source_id = $1`,
+      [sourceId],
+    );
+    expect(after[0].n).toBe(before[0].n);
+    expect(after[0].open).toBe(before[0].n);
+  }, 120_000);
+
+  it('checks payouts against their items (1:N), with fees and a currency that has cents (KES)', async () => {
+    const ds = new ReconDataset({
+      seed: 77,
+      payments: 2000,
+      currency: 'KES',
+      from: new Date('2026-10-01T00:00:00Z'),
+      to: new Date('2026-10-15T00:00:00Z'),
+      toleranceBasisPoints: 0,
+      payoutSize: 20,
+      payoutShortRate: 0.1,
+      rates: { driftOutside: 0, driftWithin: 0 },
+    });
+    const truth = ds.truth();
+    expect(truth.lineOutcomes['PAYOUT:MATCHED']).toBeGreaterThan(50);
+    expect(truth.lineOutcomes['PAYOUT:PAYOUT_MISMATCH']).toBeGreaterThan(3);
+    const { run } = await load(ds);
+    expect(outcomesOf(run, 'KES')).toEqual(truth.lineOutcomes);
+    expect(await discrepanciesOf(run.id)).toEqual(truth.discrepancies);
+    checkTotals(run, truth, 'KES');
+  }, 120_000);
+});
