@@ -1,4 +1,4 @@
-import { BigIntType, Entity, Filter, Index, PrimaryKey, Property } from '@mikro-orm/core';
+import { BigIntType, Entity, Filter, PrimaryKey, Property } from '@mikro-orm/core';
 
 /**
  * What one reconciliation run concluded about one statement line: its outcome, the rule and the payment it was
@@ -11,7 +11,6 @@ import { BigIntType, Entity, Filter, Index, PrimaryKey, Property } from '@mikro-
   cond: (args: { organizationId: string }) => ({ organizationId: args.organizationId }),
   default: true,
 })
-@Index({ properties: ['settlementLineId'] })
 export class ReconciliationLine {
   @PrimaryKey({ type: 'text' })
   reconciliationRunId!: string;
