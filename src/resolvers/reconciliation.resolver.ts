@@ -240,6 +240,7 @@ export class ReconciliationResolver {
             amountToleranceBasisPoints: input.amountToleranceBasisPoints,
             dateToleranceSeconds: input.dateToleranceSeconds,
             lenderGraceSeconds: input.lenderGraceSeconds,
+            checkLender: input.checkLender,
           }),
         ),
       ReconciliationRunType,

@@ -98,7 +98,12 @@ export function createServices(infra: Infrastructure): Services {
       logger.child({ component: 'settlements' }),
       config.settlementMaxBytes,
     ),
-    reconciliation: new ReconciliationService(orm, queues, logger.child({ component: 'reconciliation' })),
+    reconciliation: new ReconciliationService(
+      orm,
+      queues,
+      logger.child({ component: 'reconciliation' }),
+      sources,
+    ),
     discrepancies: new DiscrepancyService(),
   };
   services.paymentRequests = new PaymentRequestService(

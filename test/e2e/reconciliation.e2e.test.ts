@@ -1,4 +1,5 @@
 import { builtinRegistry } from '../../src/connectors/builtin';
+import { LendingSource } from '../../src/entities/lending-source.entity';
 import { startFineractSimulator, type FineractSimulator } from '../../src/simulators/fineract';
 import { startMpesaSimulator, type MpesaSimulator } from '../../src/simulators/mpesa';
 import { startTestHub, type TestHub } from '../helpers/hub';
@@ -16,6 +17,7 @@ describe('e2e: M-Pesa + Fineract simulators -> reconcile -> discrepancies -> res
   let adminKey: string;
   let sourceId: string;
   let confirmationUrl: string;
+  let lendingSourceId: string;
   const loans: Array<{ id: string; externalId: string; accountNumber: string }> = [];
 
   async function until<T>(fn: () => Promise<T | null | undefined | false>, ms = 20_000): Promise<T> {
@@ -61,7 +63,7 @@ describe('e2e: M-Pesa + Fineract simulators -> reconcile -> discrepancies -> res
       },
       adminKey,
     );
-    const lendingSourceId = ls.body.data.registerLendingSource.id;
+    lendingSourceId = ls.body.data.registerLendingSource.id;
     const sync = await hub.gql(
       `mutation { syncLoanAccounts(sourceId: "${lendingSourceId}") { id } }`,
       {},
@@ -273,5 +275,73 @@ describe('e2e: M-Pesa + Fineract simulators -> reconcile -> discrepancies -> res
       financeKey,
     );
     expect(open.body.data.discrepancies.totalCount).toBe(3);
+    // Someone undoes D7's repayment inside Fineract, outside Lipa. The next run re-reads the lender and says so.
+    const d7 = await hub.gql(
+      '{ payments(filter: { providerTransactionId: "SKA1B2C3D7" }) { edges { node { id lenderTransactionId } } } }',
+      {},
+      adminKey,
+    );
+    const d7Payment = d7.body.data.payments.edges[0].node;
+    const lendingSource = await hub.runtime.orm.em
+      .fork()
+      .findOneOrFail(
+        LendingSource,
+        { id: lendingSourceId },
+        { populate: ['credentialsEncrypted'], filters: false },
+      );
+    await hub.runtime.services.sources.lendingConnector(lendingSource).reverseRepayment({
+      loanExternalId: loans[3].externalId,
+      transactionId: d7Payment.lenderTransactionId,
+      externalId: d7Payment.id,
+      reversalExternalId: 'manual-undo-at-lender',
+      idempotencyKey: '6f1c2d3e-4a5b-4c6d-8e7f-8091a2b3c4d5',
+      date: new Date(),
+      note: 'undone by a branch officer',
+    });
+    const period = {
+      sourceId,
+      from: new Date(now.getTime() - 86_400_000).toISOString(),
+      to: new Date(now.getTime() + 60_000).toISOString(),
+      amountToleranceBasisPoints: 0,
+    };
+    const runNow = async (extra: Record<string, unknown> = {}) => {
+      const r = await hub.gql(
+        'mutation($i: RunReconciliationInput!) { runReconciliation(input: $i) { id } }',
+        { i: { ...period, ...extra } },
+        financeKey,
+      );
+      const runId2 = r.body.data.runReconciliation.id;
+      return until(async () => {
+        const q = await hub.gql(`{ reconciliationRun(id: "${runId2}") { status stats } }`, {}, financeKey);
+        return q.body.data.reconciliationRun.status === 'COMPLETED'
+          ? q.body.data.reconciliationRun.stats
+          : null;
+      });
+    };
+    const stats = await runNow();
+    expect(stats.lender).toMatchObject({
+      checkedPayments: 4,
+      checkedLoans: 4,
+      loanErrors: 0,
+      truncated: false,
+    });
+    const LENDER_SIDE =
+      '{ discrepancies(filter: { type: [MISSING_IN_LENDER] }) { edges { node { status summary evidence payment { providerTransactionId } } } } }';
+    const lenderSide = await hub.gql(LENDER_SIDE, {}, financeKey);
+    expect(lenderSide.body.data.discrepancies.edges.map((e: { node: unknown }) => e.node)).toEqual([
+      expect.objectContaining({
+        status: 'OPEN',
+        summary: expect.stringMatching(/lender now shows the repayment reversed/),
+        payment: { providerTransactionId: 'SKA1B2C3D7' },
+        evidence: expect.objectContaining({ lenderCheck: expect.objectContaining({ reason: 'REVERSED' }) }),
+      }),
+    ]);
+    // A run told not to read the lender leaves that finding open instead of clearing it.
+    const without = await runNow({ checkLender: false });
+    expect(without.lender).toBeNull();
+    const still = await hub.gql(LENDER_SIDE, {}, financeKey);
+    expect(
+      still.body.data.discrepancies.edges.map((e: { node: { status: string } }) => e.node.status),
+    ).toEqual(['OPEN']);
   }, 120_000);
 });

@@ -143,8 +143,17 @@ export class StubLender {
         });
         return { transactionId: tx.transactionId, alreadyReversed: false };
       },
-      async listTransactions() {
-        return [];
+      async listTransactions({ loanExternalId }) {
+        return [...self.posted.entries()]
+          .filter(([, tx]) => tx.loanExternalId === loanExternalId)
+          .map(([externalId, tx]) => ({
+            transactionId: tx.transactionId,
+            externalId,
+            type: 'REPAYMENT' as const,
+            amount: money(tx.amountMinor, 'UGX'),
+            date: '2026-11-22',
+            reversed: tx.reversed,
+          }));
       },
       async findTransactionByExternalId({ externalId }) {
         const tx = self.posted.get(externalId);

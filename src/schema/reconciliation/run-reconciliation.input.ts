@@ -1,4 +1,4 @@
-import { IsDate, IsInt, IsOptional, IsString, Length, Matches, Max, Min } from 'class-validator';
+import { IsBoolean, IsDate, IsInt, IsOptional, IsString, Length, Matches, Max, Min } from 'class-validator';
 import { Field, ID, InputType, Int } from 'type-graphql';
 
 @InputType('RunReconciliationInput')
@@ -52,4 +52,13 @@ export class RunReconciliationInput {
   @Min(0)
   @Max(2_592_000)
   lenderGraceSeconds?: number | null;
+
+  @Field(() => Boolean, {
+    nullable: true,
+    description:
+      'Re-read the loans of payments posted in the period from the lender and raise MISSING_IN_LENDER for repayments it no longer shows or shows reversed (default true; up to 20,000 payments per run)',
+  })
+  @IsOptional()
+  @IsBoolean()
+  checkLender?: boolean | null;
 }

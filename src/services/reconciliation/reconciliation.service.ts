@@ -8,6 +8,8 @@ import type { Queues } from '../../jobs/queues';
 import type { Logger } from '../../logger';
 import { audit } from '../audit';
 import type { Scope } from '../scope';
+import { LendingSource } from '../../entities/lending-source.entity';
+import type { SourceService } from '../source.service';
 import { inTransaction, withPgClient } from './pg-client';
 import { RUN_STEPS, STATS_SQL } from './run-sql';
 
@@ -23,6 +25,8 @@ export interface RunReconciliationInput {
   dateToleranceSeconds?: number | null;
   /** How long a settled, loan-matched payment may wait for posting before it is MISSING_IN_LENDER (default 1 h). */
   lenderGraceSeconds?: number | null;
+  /** Re-read posted payments' loans from the lender to confirm each repayment is still there (default true). */
+  checkLender?: boolean | null;
 }
 
 export interface RunOptions {
@@ -30,10 +34,36 @@ export interface RunOptions {
   amountToleranceBasisPoints: number;
   dateToleranceSeconds: number;
   lenderGraceSeconds: number;
+  checkLender?: boolean;
 }
 
+/** What the lender check found: posted payments the lender no longer shows (or shows reversed). */
+interface LenderCheck {
+  checkedLoans: number;
+  checkedPayments: number;
+  missing: Array<{ paymentId: string; reason: 'NOT_FOUND' | 'REVERSED'; lenderTransactionId: string | null }>;
+  loanErrors: number;
+  truncated: boolean;
+}
+
+/** Posted payments a run re-reads from the lender at most; beyond this the run says so in its stats. */
+const MAX_LENDER_CHECK_PAYMENTS = 20_000;
+const LENDER_CHECK_CONCURRENCY = 8;
+
 const MAX_PERIOD_DAYS = 93;
-const PARAM_NAMES = ['org', 'source', 'from', 'to', 'tolMinor', 'tolBp', 'dateTol', 'run', 'grace'] as const;
+const PARAM_NAMES = [
+  'org',
+  'source',
+  'from',
+  'to',
+  'tolMinor',
+  'tolBp',
+  'dateTol',
+  'run',
+  'grace',
+  'lenderMissing',
+  'lenderChecked',
+] as const;
 type ParamName = (typeof PARAM_NAMES)[number];
 const PARAM_PATTERN = new RegExp(`(?<![:\\w]):(${PARAM_NAMES.join('|')})\\b`, 'g');
 
@@ -63,6 +93,7 @@ export class ReconciliationService {
     private readonly orm: MikroORM,
     private readonly queues: Queues,
     private readonly logger: Logger,
+    private readonly sources: SourceService,
   ) {}
 
   async start(scope: Scope, input: RunReconciliationInput): Promise<ReconciliationRun> {
@@ -107,6 +138,14 @@ export class ReconciliationService {
     await em.flush();
 
     const opts = run.options as unknown as RunOptions;
+    // The lender is read before the transaction opens: no network calls while the run holds its locks.
+    const lender =
+      opts.checkLender === false
+        ? null
+        : await this.checkLender(organizationId, run).catch((err: unknown) => {
+            this.logger.warn({ err, runId: run.id }, 'lender check failed; the run continues without it');
+            return null;
+          });
     const values: Record<ParamName, unknown> = {
       org: organizationId,
       source: run.paymentSource.id,
@@ -117,6 +156,14 @@ export class ReconciliationService {
       dateTol: opts.dateToleranceSeconds,
       run: run.id,
       grace: opts.lenderGraceSeconds,
+      lenderMissing: JSON.stringify(
+        (lender?.missing ?? []).map((m) => ({
+          payment_id: m.paymentId,
+          reason: m.reason,
+          lender_transaction_id: m.lenderTransactionId,
+        })),
+      ),
+      lenderChecked: lender !== null,
     };
     const started = process.hrtime.bigint();
     const timings: Record<string, number> = {};
@@ -129,7 +176,7 @@ export class ReconciliationService {
             await client.query(q.text, q.values);
             timings[step.name] = Number(process.hrtime.bigint() - t0) / 1e6;
           }
-          const s = await this.collectStats(client);
+          const s = { ...(await this.collectStats(client)), lender };
           const elapsedMs = Number(process.hrtime.bigint() - started) / 1e6;
           await client.query(
             `update reconciliation_run set status = 'COMPLETED', stats = $2, completed_at = now(), updated_at = now()
@@ -158,6 +205,82 @@ export class ReconciliationService {
     const fresh = this.orm.em.fork();
     fresh.setFilterParams('tenant', { organizationId });
     return fresh.findOneOrFail(ReconciliationRun, { id: run.id }, { populate: ['paymentSource'] });
+  }
+
+  /**
+   * The lender leg of the three-way match: for payments of this source posted in the period, re-reads each loan's
+   * transactions from the lender and reports the repayments it no longer lists, or lists as reversed (someone
+   * undid them at the lender, outside Lipa). Loans that cannot be read are counted, not reported as missing.
+   */
+  private async checkLender(organizationId: string, run: ReconciliationRun): Promise<LenderCheck> {
+    const rows = await this.orm.em.getConnection().execute<
+      Array<{
+        id: string;
+        lender_transaction_id: string | null;
+        loan_external_id: string;
+        lending_source_id: string;
+      }>
+    >(
+      `select p.id, p.lender_transaction_id, l.external_id as loan_external_id, l.lending_source_id
+         from payment p join loan_account l on l.id = p.loan_account_id and l.organization_id = p.organization_id
+        where p.organization_id = ? and p.payment_source_id = ? and p.reconciliation_state = 'POSTED'
+          and p.received_at >= ? and p.received_at < ?
+        order by p.id limit ?`,
+      [organizationId, run.paymentSource.id, run.periodFrom, run.periodTo, MAX_LENDER_CHECK_PAYMENTS + 1],
+    );
+    const truncated = rows.length > MAX_LENDER_CHECK_PAYMENTS;
+    const payments = rows.slice(0, MAX_LENDER_CHECK_PAYMENTS);
+    const byLoan = new Map<string, typeof payments>();
+    for (const p of payments) {
+      const key = `${p.lending_source_id}\u0000${p.loan_external_id}`;
+      byLoan.set(key, [...(byLoan.get(key) ?? []), p]);
+    }
+    const em = this.orm.em.fork();
+    em.setFilterParams('tenant', { organizationId });
+    const connectors = new Map<string, ReturnType<SourceService['lendingConnector']>>();
+    const connectorFor = async (lendingSourceId: string) => {
+      let c = connectors.get(lendingSourceId);
+      if (!c) {
+        const source = await em.findOneOrFail(
+          LendingSource,
+          { id: lendingSourceId },
+          { populate: ['credentialsEncrypted'] },
+        );
+        c = this.sources.lendingConnector(source);
+        connectors.set(lendingSourceId, c);
+      }
+      return c;
+    };
+    const missing: LenderCheck['missing'] = [];
+    let loanErrors = 0;
+    const queue = [...byLoan.values()];
+    const work = async () => {
+      for (let group = queue.shift(); group; group = queue.shift()) {
+        try {
+          const connector = await connectorFor(group[0].lending_source_id);
+          const txs = await connector.listTransactions({ loanExternalId: group[0].loan_external_id });
+          for (const p of group) {
+            const tx =
+              txs.find(
+                (t) => p.lender_transaction_id !== null && t.transactionId === p.lender_transaction_id,
+              ) ?? txs.find((t) => t.externalId === p.id);
+            if (!tx)
+              missing.push({
+                paymentId: p.id,
+                reason: 'NOT_FOUND',
+                lenderTransactionId: p.lender_transaction_id,
+              });
+            else if (tx.reversed)
+              missing.push({ paymentId: p.id, reason: 'REVERSED', lenderTransactionId: tx.transactionId });
+          }
+        } catch (err) {
+          loanErrors++;
+          this.logger.warn({ err, runId: run.id }, 'lender check could not read a loan');
+        }
+      }
+    };
+    await Promise.all(Array.from({ length: LENDER_CHECK_CONCURRENCY }, work));
+    return { checkedLoans: byLoan.size, checkedPayments: payments.length, missing, loanErrors, truncated };
   }
 
   private async collectStats(client: PoolClient) {
@@ -250,5 +373,6 @@ function validate(input: RunReconciliationInput): RunOptions {
     amountToleranceBasisPoints: tolBp,
     dateToleranceSeconds: dateTol,
     lenderGraceSeconds: grace,
+    checkLender: input.checkLender !== false,
   };
 }

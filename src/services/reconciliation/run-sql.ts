@@ -262,6 +262,21 @@ where not l.settled
        and l.updated_at < now() - make_interval(secs => :grace::int))`,
   },
   {
+    name: 'lender check: posted repayments the lender no longer shows',
+    sql: `
+insert into r_disc (outcome, type, summary, dedupe_key, payment_id, loan_account_id, amount_minor, currency, evidence)
+select 'MISSING_IN_LENDER', 'MISSING_IN_LENDER',
+       case m.reason when 'REVERSED' then 'Posted to the lender, but the lender now shows the repayment reversed'
+                     else 'Posted to the lender, but the lender no longer lists the repayment' end,
+       'recon:MISSING_IN_LENDER:payment:' || p.id, p.id, p.loan_account_id, p.amount_minor, p.currency,
+       jsonb_build_object('payment', jsonb_build_object('id', p.id, 'providerTransactionId', p.provider_transaction_id,
+           'amountMinor', p.amount_minor::text, 'currency', p.currency, 'postedAt', p.posted_at,
+           'lenderTransactionId', p.lender_transaction_id),
+         'lenderCheck', jsonb_build_object('reason', m.reason, 'lenderTransactionId', m.lender_transaction_id))
+from jsonb_to_recordset(:lenderMissing::jsonb) as m(payment_id text, reason text, lender_transaction_id text)
+join payment p on p.id = m.payment_id and p.organization_id = :org and p.reconciliation_state = 'POSTED'`,
+  },
+  {
     name: 'upsert discrepancies and their events',
     sql: `
 with numbered as (
@@ -304,6 +319,8 @@ with cleared as (
          updated_at = now()
    where d.organization_id = :org and d.payment_source_id = :source and d.status in ('OPEN', 'IN_REVIEW')
      and d.dedupe_key like 'recon:%' and d.reconciliation_run_id <> :run
+     -- A run that did not read the lender cannot clear what a lender check found.
+     and (:lenderChecked::boolean or d.evidence->'lenderCheck' is null)
      and d.reconciliation_run_id in (select id from reconciliation_run
                                      where organization_id = :org and payment_source_id = :source
                                        and period_from >= :from::timestamptz and period_to <= :to::timestamptz)
