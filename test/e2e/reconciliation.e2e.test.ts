@@ -3,6 +3,7 @@ import { LendingSource } from '../../src/entities/lending-source.entity';
 import { startFineractSimulator, type FineractSimulator } from '../../src/simulators/fineract';
 import { startMpesaSimulator, type MpesaSimulator } from '../../src/simulators/mpesa';
 import { startTestHub, type TestHub } from '../helpers/hub';
+import { until } from '../helpers/wait';
 
 /**
  * End to end over loopback: Fineract simulator (loan book) + M-Pesa simulator (paybill C2B confirmations) -> payments
@@ -19,16 +20,6 @@ describe('e2e: M-Pesa + Fineract simulators -> reconcile -> discrepancies -> res
   let confirmationUrl: string;
   let lendingSourceId: string;
   const loans: Array<{ id: string; externalId: string; accountNumber: string }> = [];
-
-  async function until<T>(fn: () => Promise<T | null | undefined | false>, ms = 20_000): Promise<T> {
-    const deadline = Date.now() + ms;
-    for (;;) {
-      const v = await fn();
-      if (v) return v;
-      if (Date.now() > deadline) throw new Error('timed out');
-      await new Promise((r) => setTimeout(r, 50));
-    }
-  }
 
   beforeAll(async () => {
     fineract = await startFineractSimulator({

@@ -7,6 +7,8 @@ import type {
   PostRepaymentInput,
 } from '../../src/connectors/types';
 import { money } from '../../src/domain/money';
+import type { TestHub } from './hub';
+import { until } from './wait';
 
 /** An in-memory lender for service tests: loans, pages, repayments with unique external ids, undo. */
 export class StubLender {
@@ -179,4 +181,48 @@ export class StubLender {
       create: () => this.connector(kind),
     };
   }
+}
+
+/**
+ * Wires a test hub to a stub lender for one organization: registers the lending source, runs a sync to the end
+ * (through the worker), and registers a stub rail linked to it. Returns the source id and the rail's callback URL
+ * on the test hub.
+ */
+export async function connectStubLender(
+  hub: TestHub,
+  adminKey: string,
+): Promise<{ lendingSourceId: string; hookUrl: string }> {
+  const ls = await hub.gql(
+    'mutation($i: RegisterLendingSourceInput!) { registerLendingSource(input: $i) { id } }',
+    {
+      i: {
+        kind: 'FINERACT',
+        name: 'Stub',
+        baseUrl: 'https://fineract.test/api/v1',
+        credentials: { username: 'u', password: 'p', tenantId: 'default' },
+      },
+    },
+    adminKey,
+  );
+  const lendingSourceId = ls.body.data.registerLendingSource.id as string;
+  const sync = await hub.gql(
+    `mutation { syncLoanAccounts(sourceId: "${lendingSourceId}") { id } }`,
+    {},
+    adminKey,
+  );
+  const runId = sync.body.data.syncLoanAccounts.id as string;
+  await until(async () => {
+    const r = await hub.gql(`{ syncRun(id: "${runId}") { status } }`, {}, adminKey);
+    return r.body.data.syncRun.status === 'SUCCEEDED';
+  });
+  const ps = await hub.gql(
+    'mutation($i: RegisterPaymentSourceInput!) { registerPaymentSource(input: $i) { callbackUrl } }',
+    { i: { kind: 'STRIPE', name: 'Rail', credentials: {}, lendingSourceId } },
+    adminKey,
+  );
+  const hookUrl = (ps.body.data.registerPaymentSource.callbackUrl as string).replace(
+    'http://127.0.0.1:4000',
+    hub.url,
+  );
+  return { lendingSourceId, hookUrl };
 }

@@ -5,6 +5,7 @@ import { Payment } from '../../src/entities/payment.entity';
 import { OutboxEvent } from '../../src/entities/outbox-event.entity';
 import { startTestHub, type TestHub } from '../helpers/hub';
 import { stubRailDefinition } from '../helpers/stub-rail';
+import { until } from '../helpers/wait';
 
 describe('callback ingest (/hooks/:sourceId/:token)', () => {
   let hub: TestHub;
@@ -34,16 +35,6 @@ describe('callback ingest (/hooks/:sourceId/:token)', () => {
   const post = (url: string, body: string | Buffer, method = 'POST') =>
     fetch(url, { method, headers: { 'content-type': 'application/json' }, body });
 
-  async function waitFor<T>(fn: () => Promise<T | null | undefined>, ms = 5000): Promise<T> {
-    const deadline = Date.now() + ms;
-    for (;;) {
-      const v = await fn();
-      if (v) return v;
-      if (Date.now() > deadline) throw new Error('timed out waiting');
-      await new Promise((r) => setTimeout(r, 50));
-    }
-  }
-
   it('stores concurrent duplicates once, counts them, and processes the event once', async () => {
     const body = JSON.stringify({
       id: 'evt-dup-1',
@@ -59,14 +50,14 @@ describe('callback ingest (/hooks/:sourceId/:token)', () => {
     const events = await em.find(InboundEvent, { providerEventId: 'evt-dup-1' });
     expect(events).toHaveLength(1);
     expect(events[0].duplicateCount).toBe(24);
-    const payment = await waitFor(() =>
+    const payment = await until(() =>
       scopedFork(hub.runtime.orm.em, org.orgId).findOne(Payment, { providerTransactionId: 'TX-DUP-1' }),
     );
     expect(payment.amountMinor).toBe(50000n);
     expect(payment.currency).toBe('UGX');
     expect(payment.status).toBe('SUCCEEDED');
     expect(payment.accountReference).toBe('ln-0042');
-    await waitFor(
+    await until(
       async () =>
         (
           await scopedFork(hub.runtime.orm.em, org.orgId).findOne(InboundEvent, {
@@ -143,7 +134,7 @@ describe('callback ingest (/hooks/:sourceId/:token)', () => {
     });
     expect((await post(hookUrl(), payment)).status).toBe(200);
     // The reversal job is retried with backoff; run the sweeper-equivalent directly to avoid waiting on backoff.
-    await waitFor(() =>
+    await until(() =>
       scopedFork(hub.runtime.orm.em, org.orgId).findOne(Payment, { providerTransactionId: 'TX-LATE' }),
     );
     const em = scopedFork(hub.runtime.orm.em, org.orgId);
@@ -152,7 +143,7 @@ describe('callback ingest (/hooks/:sourceId/:token)', () => {
       await hub.runtime.services.paymentEvents.processInboundEvent(org.orgId, rev.id, {
         finalAttempt: false,
       });
-    const final = await waitFor(async () => {
+    const final = await until(async () => {
       const p = await scopedFork(hub.runtime.orm.em, org.orgId).findOne(Payment, {
         providerTransactionId: 'TX-LATE',
       });
@@ -170,7 +161,7 @@ describe('callback ingest (/hooks/:sourceId/:token)', () => {
         )
       ).status,
     ).toBe(200);
-    await waitFor(
+    await until(
       async () =>
         (await scopedFork(hub.runtime.orm.em, org.orgId).findOne(InboundEvent, { providerEventId: 'evt-f1' }))
           ?.status === 'PROCESSED',
@@ -189,7 +180,7 @@ describe('callback ingest (/hooks/:sourceId/:token)', () => {
         )
       ).status,
     ).toBe(200);
-    await waitFor(
+    await until(
       async () =>
         (await scopedFork(hub.runtime.orm.em, org.orgId).findOne(InboundEvent, { providerEventId: 'evt-s1' }))
           ?.status === 'PROCESSED',
@@ -216,7 +207,7 @@ describe('callback ingest (/hooks/:sourceId/:token)', () => {
 
   it('keeps a failure that names no money and no request as an event only, but flags a success without amount', async () => {
     const processed = (id: string) =>
-      waitFor(
+      until(
         async () =>
           (await scopedFork(hub.runtime.orm.em, org.orgId).findOne(InboundEvent, { providerEventId: id }))
             ?.status === 'PROCESSED',

@@ -5,8 +5,9 @@ import { Payment } from '../../src/entities/payment.entity';
 import { OutboxEvent } from '../../src/entities/outbox-event.entity';
 import { scopedFork } from '../../src/services/scope';
 import { startTestHub, type TestHub } from '../helpers/hub';
-import { StubLender } from '../helpers/stub-lender';
+import { connectStubLender, StubLender } from '../helpers/stub-lender';
 import { stubRailDefinition } from '../helpers/stub-rail';
+import { until } from '../helpers/wait';
 
 describe('matching and exactly-once posting', () => {
   let hub: TestHub;
@@ -32,58 +33,7 @@ describe('matching and exactly-once posting', () => {
         .registerRail(stubRailDefinition('STRIPE')),
     });
     org = await hub.createOrg();
-    const ls = await hub.gql(
-      'mutation($i: RegisterLendingSourceInput!) { registerLendingSource(input: $i) { id } }',
-      {
-        i: {
-          kind: 'FINERACT',
-          name: 'Stub',
-          baseUrl: 'https://fineract.test/api/v1',
-          credentials: { username: 'u', password: 'p', tenantId: 'default' },
-        },
-      },
-      org.adminKey,
-    );
-    const lsId = ls.body.data.registerLendingSource.id;
-    const run = await hub.runtime.services.sync.startSync(
-      {
-        em: scopedFork(hub.runtime.orm.em, org.orgId),
-        principal: {
-          organizationId: org.orgId,
-          role: 'ADMIN',
-          actorType: 'API_KEY',
-          actorId: 'test',
-          name: null,
-        },
-        logger: hub.runtime.logger,
-      },
-      lsId,
-    );
-    // The worker runs the sync; wait for it.
-    for (let i = 0; i < 200; i++) {
-      const r = await hub.runtime.services.sync.getRun(
-        {
-          em: scopedFork(hub.runtime.orm.em, org.orgId),
-          principal: {
-            organizationId: org.orgId,
-            role: 'ADMIN',
-            actorType: 'API_KEY',
-            actorId: 'test',
-            name: null,
-          },
-          logger: hub.runtime.logger,
-        },
-        run.id,
-      );
-      if (r.status === 'SUCCEEDED') break;
-      await new Promise((res) => setTimeout(res, 50));
-    }
-    const ps = await hub.gql(
-      'mutation($i: RegisterPaymentSourceInput!) { registerPaymentSource(input: $i) { callbackUrl } }',
-      { i: { kind: 'STRIPE', name: 'Rail', credentials: {}, lendingSourceId: lsId } },
-      org.adminKey,
-    );
-    hookUrl = ps.body.data.registerPaymentSource.callbackUrl.replace('http://127.0.0.1:4000', hub.url);
+    ({ hookUrl } = await connectStubLender(hub, org.adminKey));
   });
   afterAll(async () => hub.close());
 
@@ -94,15 +44,6 @@ describe('matching and exactly-once posting', () => {
       body: JSON.stringify(body),
     });
   const em = () => scopedFork(hub.runtime.orm.em, org.orgId);
-  async function until<T>(fn: () => Promise<T | null | undefined | false>, ms = 8000): Promise<T> {
-    const deadline = Date.now() + ms;
-    for (;;) {
-      const v = await fn();
-      if (v) return v;
-      if (Date.now() > deadline) throw new Error('timed out');
-      await new Promise((r) => setTimeout(r, 50));
-    }
-  }
 
   it('matches a callback by account reference, posts it once, and shows the lender balance', async () => {
     expect(

@@ -7,6 +7,7 @@ import { SettlementLine } from '../../src/entities/settlement-line.entity';
 import { scopedFork } from '../../src/services/scope';
 import { startTestHub, type TestHub } from '../helpers/hub';
 import { stubRailDefinition } from '../helpers/stub-rail';
+import { until } from '../helpers/wait';
 
 /**
  * Finance's loop end to end on a real hub: payments arrive by callback, a statement is imported (GraphQL and the
@@ -28,16 +29,6 @@ describe('reconciliation: import, run, discrepancies', () => {
     from: new Date(t0.getTime() - 86_400_000).toISOString(),
     to: new Date(Date.now() + 86_400_000).toISOString(),
   };
-
-  async function waitFor<T>(fn: () => Promise<T | null | undefined | false>, ms = 15_000): Promise<T> {
-    const deadline = Date.now() + ms;
-    for (;;) {
-      const v = await fn();
-      if (v) return v;
-      if (Date.now() > deadline) throw new Error('timed out waiting');
-      await new Promise((r) => setTimeout(r, 50));
-    }
-  }
 
   async function registerSource(key: string): Promise<{ id: string; callbackUrl: string }> {
     const res = await hub.gql(
@@ -63,7 +54,7 @@ describe('reconciliation: import, run, discrepancies', () => {
       }),
     });
     expect(res.status).toBe(200);
-    return waitFor(() =>
+    return until(() =>
       scopedFork(hub.runtime.orm.em, org.orgId).findOne(Payment, { providerTransactionId: txId }),
     );
   }
@@ -87,7 +78,7 @@ describe('reconciliation: import, run, discrepancies', () => {
     const started = await hub.gql(RUN, { i: { sourceId, ...period, ...extra } }, key);
     expect(started.body.errors).toBeUndefined();
     const id = started.body.data.runReconciliation.id as string;
-    const run = await waitFor(async () => {
+    const run = await until(async () => {
       const r = await hub.gql(RUN_STATE, { id }, key);
       const s = r.body.data?.reconciliationRun;
       return s && (s.status === 'COMPLETED' || s.status === 'FAILED') ? s : null;
