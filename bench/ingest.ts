@@ -6,13 +6,10 @@
  * in the same run: plain node:http + one INSERT.
  */
 import autocannon from 'autocannon';
-import { execFileSync, spawn } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import path from 'node:path';
 import { Client } from 'pg';
 import {
-  ENCRYPTION_KEY,
-  REDIS_URL,
-  ROOT,
   dropDatabase,
   out,
   sampleRss,
@@ -20,6 +17,8 @@ import {
   startHubProcess,
   table,
   verdict,
+  benchGql,
+  createBenchOrganization,
 } from './lib';
 
 const UNIQUE = Number(process.env.BENCH_UNIQUE ?? 30_000);
@@ -127,19 +126,7 @@ async function warm(url: string, items: Item[]): Promise<void> {
 export async function run(): Promise<void> {
   const dbName = 'lipa_bench_ingest';
   const databaseUrl = await scratchDatabase(dbName);
-  const env = {
-    ...process.env,
-    DATABASE_URL: databaseUrl,
-    REDIS_URL,
-    LIPA_ENCRYPTION_KEY: ENCRYPTION_KEY,
-    LOG_LEVEL: 'warn',
-  };
-  const orgOut = execFileSync(
-    process.execPath,
-    [path.join(ROOT, 'bin/lipa.js'), 'org:create', '--name', 'Bench'],
-    { env, encoding: 'utf8' },
-  );
-  const adminKey = /lipa_[a-z2-7]{12}_\S{43}/.exec(orgOut)![0];
+  const { adminKey } = createBenchOrganization(databaseUrl);
   const prefix = `lipabench-ingest-${Date.now()}`;
   const hub = await startHubProcess({
     databaseUrl,
@@ -152,37 +139,29 @@ export async function run(): Promise<void> {
   const rows: Array<Record<string, string | number>> = [];
   let worker: Awaited<ReturnType<typeof startHubProcess>> | null = null;
   try {
-    const reg = await fetch(`${hub.url}/graphql`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json', authorization: `Bearer ${adminKey}` },
-      body: JSON.stringify({
-        query:
-          'mutation($i: RegisterPaymentSourceInput!) { registerPaymentSource(input: $i) { id callbackUrl } }',
-        variables: {
-          i: {
-            kind: 'MPESA',
-            name: 'Daraja',
-            baseUrl: 'http://127.0.0.1:9',
-            credentials: {
-              consumerKey: 'k',
-              consumerSecret: 's',
-              shortCode: '600984',
-              passkey: 'p',
-              initiatorName: 'i',
-              securityCredential: 'c',
-            },
+    const reg = await benchGql<{ registerPaymentSource: { id: string; callbackUrl: string } }>(
+      hub.url,
+      adminKey,
+      'mutation($i: RegisterPaymentSourceInput!) { registerPaymentSource(input: $i) { id callbackUrl } }',
+      {
+        i: {
+          kind: 'MPESA',
+          name: 'Daraja',
+          baseUrl: 'http://127.0.0.1:9',
+          credentials: {
+            consumerKey: 'k',
+            consumerSecret: 's',
+            shortCode: '600984',
+            passkey: 'p',
+            initiatorName: 'i',
+            securityCredential: 'c',
           },
         },
-      }),
-    });
-    const regBody = (await reg.json()) as {
-      data?: { registerPaymentSource: { id: string; callbackUrl: string } };
-      errors?: unknown;
-    };
-    if (!regBody.data) throw new Error(`registerPaymentSource failed: ${JSON.stringify(regBody.errors)}`);
-    const cb = new URL(regBody.data.registerPaymentSource.callbackUrl);
+      },
+    );
+    const cb = new URL(reg.registerPaymentSource.callbackUrl);
     const token = cb.pathname.split('/').pop()!;
-    const sourceId = regBody.data.registerPaymentSource.id;
+    const sourceId = reg.registerPaymentSource.id;
     const pathFor = (t: string) => `/hooks/${sourceId}/${t}`;
 
     const phase1 = corpus('A', pathFor, token, UNIQUE);

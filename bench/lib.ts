@@ -142,3 +142,46 @@ export function table(rows: Array<Record<string, string | number>>): void {
 }
 
 export const verdict = (ok: boolean) => (ok ? 'meets' : 'MISSES');
+
+/** Creates an organization through the real CLI on `databaseUrl`; returns its id and ADMIN API key. */
+export function createBenchOrganization(
+  databaseUrl: string,
+  name = 'Bench',
+): { orgId: string; adminKey: string } {
+  const env = {
+    ...process.env,
+    DATABASE_URL: databaseUrl,
+    REDIS_URL,
+    LIPA_ENCRYPTION_KEY: ENCRYPTION_KEY,
+    LOG_LEVEL: 'warn',
+  };
+  const output = execFileSync(
+    process.execPath,
+    [path.join(ROOT, 'bin/lipa.js'), 'org:create', '--name', name],
+    {
+      env,
+      encoding: 'utf8',
+    },
+  );
+  return {
+    orgId: /organization: (org_[0-9A-Z]{26})/.exec(output)![1],
+    adminKey: /lipa_[a-z2-7]{12}_\S{43}/.exec(output)![0],
+  };
+}
+
+/** One GraphQL call to a bench hub; throws with the errors when there is no data. */
+export async function benchGql<T>(
+  url: string,
+  key: string,
+  query: string,
+  variables: Record<string, unknown> = {},
+): Promise<T> {
+  const res = await fetch(`${url}/graphql`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', authorization: `Bearer ${key}` },
+    body: JSON.stringify({ query, variables }),
+  });
+  const body = (await res.json()) as { data?: T; errors?: unknown };
+  if (!body.data) throw new Error(`GraphQL failed: ${JSON.stringify(body.errors)}`);
+  return body.data;
+}

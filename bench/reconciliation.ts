@@ -12,18 +12,15 @@
  * Targets: 100k x 100k <= 10 s; 1M x 1M <= 60 s with RSS <= 1 GiB; 10k payouts x 20 (1:N) <= 30 s; hub/baseline
  * <= 3x. Scale with BENCH_RECON_SCENARIOS=100k,1m,payouts (default all).
  */
-import { execFileSync } from 'node:child_process';
 import http from 'node:http';
-import path from 'node:path';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { Client } from 'pg';
 import { from as copyFrom } from 'pg-copy-streams';
 import { copyPayments, ReconDataset } from '../test/helpers/recon-generator';
 import {
-  ENCRYPTION_KEY,
-  REDIS_URL,
-  ROOT,
+  benchGql,
+  createBenchOrganization,
   dropDatabase,
   out,
   sampleRss,
@@ -48,22 +45,6 @@ const SCENARIOS: Record<string, Scenario> = {
 };
 
 const secondsSince = (t: bigint) => Number(process.hrtime.bigint() - t) / 1e9;
-
-async function gql<T>(
-  url: string,
-  key: string,
-  query: string,
-  variables: Record<string, unknown>,
-): Promise<T> {
-  const res = await fetch(`${url}/graphql`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json', authorization: `Bearer ${key}` },
-    body: JSON.stringify({ query, variables }),
-  });
-  const body = (await res.json()) as { data?: T; errors?: unknown };
-  if (!body.data) throw new Error(`GraphQL failed: ${JSON.stringify(body.errors)}`);
-  return body.data;
-}
 
 function upload(
   url: string,
@@ -135,23 +116,7 @@ async function baselines(databaseUrl: string, sourceId: string, importId: string
 async function runScenario(s: Scenario): Promise<Array<Record<string, string | number>>> {
   const dbName = `lipa_bench_recon_${s.payments}${s.payoutSize ? '_po' : ''}`;
   const databaseUrl = await scratchDatabase(dbName);
-  const env = {
-    ...process.env,
-    DATABASE_URL: databaseUrl,
-    REDIS_URL,
-    LIPA_ENCRYPTION_KEY: ENCRYPTION_KEY,
-    LOG_LEVEL: 'warn',
-  };
-  const orgOut = execFileSync(
-    process.execPath,
-    [path.join(ROOT, 'bin/lipa.js'), 'org:create', '--name', 'Bench'],
-    {
-      env,
-      encoding: 'utf8',
-    },
-  );
-  const orgId = /organization: (org_[0-9A-Z]{26})/.exec(orgOut)![1];
-  const adminKey = /lipa_[a-z2-7]{12}_\S{43}/.exec(orgOut)![0];
+  const { orgId, adminKey } = createBenchOrganization(databaseUrl);
   const hub = await startHubProcess({
     databaseUrl,
     port: 4721,
@@ -160,7 +125,7 @@ async function runScenario(s: Scenario): Promise<Array<Record<string, string | n
   });
   const rss = sampleRss(hub.child.pid!);
   try {
-    const { registerPaymentSource } = await gql<{ registerPaymentSource: { id: string } }>(
+    const { registerPaymentSource } = await benchGql<{ registerPaymentSource: { id: string } }>(
       hub.url,
       adminKey,
       'mutation($i: RegisterPaymentSourceInput!) { registerPaymentSource(input: $i) { id } }',
@@ -203,7 +168,7 @@ async function runScenario(s: Scenario): Promise<Array<Record<string, string | n
     if (up.status !== 201) throw new Error(`upload failed: ${up.status} ${up.body.slice(0, 500)}`);
     const imported = JSON.parse(up.body) as { id: string; linesRead: number };
     const importSeconds = secondsSince(t0);
-    const { runReconciliation } = await gql<{ runReconciliation: { id: string } }>(
+    const { runReconciliation } = await benchGql<{ runReconciliation: { id: string } }>(
       hub.url,
       adminKey,
       'mutation($i: RunReconciliationInput!) { runReconciliation(input: $i) { id } }',
@@ -217,12 +182,11 @@ async function runScenario(s: Scenario): Promise<Array<Record<string, string | n
     const deadline = Date.now() + 15 * 60_000;
     while (status !== 'COMPLETED' && status !== 'FAILED' && Date.now() < deadline) {
       await new Promise((r) => setTimeout(r, 100));
-      const { reconciliationRun } = await gql<{ reconciliationRun: { status: string; stats: typeof stats } }>(
-        hub.url,
-        adminKey,
-        'query($id: ID!) { reconciliationRun(id: $id) { status stats } }',
-        { id: runReconciliation.id },
-      );
+      const { reconciliationRun } = await benchGql<{
+        reconciliationRun: { status: string; stats: typeof stats };
+      }>(hub.url, adminKey, 'query($id: ID!) { reconciliationRun(id: $id) { status stats } }', {
+        id: runReconciliation.id,
+      });
       status = reconciliationRun.status;
       stats = reconciliationRun.stats ?? {};
     }

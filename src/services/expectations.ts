@@ -2,7 +2,6 @@ import { LockMode } from '@mikro-orm/core';
 import type { EntityManager, MikroORM } from '@mikro-orm/postgresql';
 import {
   allocateOldestFirst,
-  coveredMinor,
   expectationStatus,
   releaseLatestFirst,
 } from '../domain/expectations';
@@ -176,4 +175,3 @@ export async function sweepOverdueExpectations(
   return rows[0]?.n ?? 0;
 }
 
-export { coveredMinor };

@@ -3,8 +3,8 @@ import type { PoolClient } from 'pg';
 
 /**
  * Borrows one raw `pg` client from MikroORM's pool for work the ORM cannot express (COPY, multi-statement
- * set-based SQL with temp tables). The client is always returned; a client left in a failed transaction is rolled
- * back first so the pool never hands out a poisoned connection.
+ * set-based SQL with temp tables). The client is always returned to the pool; use {@link inTransaction} for
+ * transactions, which rolls back on any error so the client never goes back inside a failed transaction.
  */
 export async function withPgClient<T>(orm: MikroORM, fn: (client: PoolClient) => Promise<T>): Promise<T> {
   const knex = orm.em.getKnex();

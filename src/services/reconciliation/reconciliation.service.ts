@@ -233,7 +233,9 @@ export class ReconciliationService {
     const byLoan = new Map<string, typeof payments>();
     for (const p of payments) {
       const key = `${p.lending_source_id}\u0000${p.loan_external_id}`;
-      byLoan.set(key, [...(byLoan.get(key) ?? []), p]);
+      const group = byLoan.get(key);
+      if (group) group.push(p);
+      else byLoan.set(key, [p]);
     }
     const em = this.orm.em.fork();
     em.setFilterParams('tenant', { organizationId });
