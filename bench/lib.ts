@@ -77,7 +77,9 @@ export async function startHubProcess(opts: {
     LIPA_QUEUE_PREFIX: opts.queuePrefix ?? 'lipabench',
     LIPA_PUBLIC_URL: `http://127.0.0.1:${opts.port}`,
   };
-  const args = [path.join(ROOT, 'bin/lipa.js'), opts.command ?? 'serve'];
+  // BENCH_HUB_NODE_ARGS="--cpu-prof --cpu-prof-dir=/tmp/prof" profiles the hub processes (NODE_OPTIONS refuses it).
+  const nodeArgs = (process.env.BENCH_HUB_NODE_ARGS ?? '').split(' ').filter(Boolean);
+  const args = [...nodeArgs, path.join(ROOT, 'bin/lipa.js'), opts.command ?? 'serve'];
   const hasTaskset = opts.cpu && fs.existsSync('/usr/bin/taskset');
   const child = hasTaskset
     ? spawn('taskset', ['-c', opts.cpu!, process.execPath, ...args], {
