@@ -7,7 +7,6 @@ import { expressMiddleware } from '@as-integrations/express5';
 import express, { type NextFunction, type Request, type Response } from 'express';
 import { GraphQLError, type GraphQLSchema } from 'graphql';
 import http from 'node:http';
-import { randomUUID } from 'node:crypto';
 import type { GraphQLContext } from './context';
 import { AppError } from './errors/app-error';
 import { HTTP_STATUS_BY_CODE } from './errors/codes';
@@ -15,7 +14,9 @@ import { formatGraphQLError, toAppError } from './errors/graphql';
 import { reconciliationRouter } from './http/reconciliation-routes';
 import { complexityLimitPlugin, depthLimitRule } from './http/graphql-limits';
 import { Metrics } from './http/metrics';
-import { hooksRouter, opsRouter } from './http/routes';
+import { createHookHandler } from './http/hooks';
+import { loggablePath, startRequest } from './http/request-context';
+import { opsRouter } from './http/routes';
 import { createLoaders } from './resolvers/loaders';
 import { buildLipaSchema } from './schema/build-schema';
 import type { Services } from './services/container';
@@ -31,12 +32,6 @@ export interface LipaApp {
   close(): Promise<void>;
 }
 
-/** Path as logged: the hook token never reaches a log line. */
-function loggablePath(req: Request): string {
-  const path = req.originalUrl.split('?')[0];
-  return path.replace(/^(\/hooks\/[^/]+)\/.+$/, '$1/[token]');
-}
-
 /** Builds the HTTP app (express + Apollo) without listening; tests and `lipa serve` both use it. */
 export async function buildApp(services: Services): Promise<LipaApp> {
   const { config, logger } = services;
@@ -44,39 +39,24 @@ export async function buildApp(services: Services): Promise<LipaApp> {
   const metrics = new Metrics();
   const app = express();
   app.disable('x-powered-by');
+  app.disable('etag');
   app.set('trust proxy', 'loopback');
-  const httpServer = http.createServer(app);
+  // Rail callbacks take the plain node:http path (src/http/hooks.ts); everything else goes through express.
+  const hooks = createHookHandler(services, metrics, logger);
+  const httpServer = http.createServer((req, res) => {
+    if (hooks.matches(req)) hooks.handle(req, res);
+    else app(req, res);
+  });
 
   // One log line per request, with a request id (echoed back) and no personal data.
   app.use((req, res, next) => {
-    const incoming = req.header('x-request-id');
-    const requestId = incoming && /^[A-Za-z0-9._-]{1,100}$/.test(incoming) ? incoming : randomUUID();
-    res.setHeader('x-request-id', requestId);
-    res.locals.requestId = requestId;
-    res.locals.logger = logger.child({ requestId });
-    const started = process.hrtime.bigint();
-    res.on('finish', () => {
-      const ms = Number(process.hrtime.bigint() - started) / 1e6;
-      const route = req.originalUrl.startsWith('/hooks/') ? '/hooks' : req.path;
-      metrics.httpRequests.inc({ method: req.method, route, status: String(res.statusCode) });
-      metrics.httpDuration.observe({ method: req.method, route }, ms / 1000);
-      if (route !== '/healthz' && route !== '/metrics') {
-        (res.locals.logger as typeof logger).info(
-          {
-            method: req.method,
-            path: loggablePath(req),
-            status: res.statusCode,
-            ms: Math.round(ms * 10) / 10,
-          },
-          'request',
-        );
-      }
-    });
+    const ctx = startRequest(req, res, logger, metrics);
+    res.locals.requestId = ctx.requestId;
+    Object.defineProperty(res.locals, 'logger', { get: () => ctx.logger, enumerable: true });
     next();
   });
 
   app.use(opsRouter(services, metrics));
-  app.use('/hooks', hooksRouter(services, metrics));
   app.use('/v1', reconciliationRouter(services));
 
   const apollo = new ApolloServer<GraphQLContext>({
@@ -158,7 +138,7 @@ export async function buildApp(services: Services): Promise<LipaApp> {
       status = 415;
     } else {
       ((res.locals.logger as typeof logger) ?? logger).error(
-        { err, path: loggablePath(req) },
+        { err, path: loggablePath(req.originalUrl) },
         'unhandled error',
       );
     }

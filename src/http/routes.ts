@@ -1,45 +1,7 @@
-import express, { type NextFunction, type Request, type Response, type Router } from 'express';
+import express, { type Router } from 'express';
 import type { Services } from '../services/container';
 import { pendingMigrations } from '../db';
 import type { Metrics } from './metrics';
-
-function queryRecord(query: Request['query']): Record<string, string> {
-  const out: Record<string, string> = {};
-  for (const [k, v] of Object.entries(query)) {
-    if (typeof v === 'string') out[k] = v.slice(0, 500);
-  }
-  return out;
-}
-
-/** `/hooks/:sourceId[/:token]`: a rail's callbacks. Raw body kept for signature checks (never re-serialised). */
-export function hooksRouter(services: Services, metrics: Metrics): Router {
-  const router = express.Router();
-  const raw = express.raw({ type: () => true, limit: services.config.bodyLimit });
-  const handle = async (req: Request, res: Response, next: NextFunction) => {
-    try {
-      const rawBody = Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0);
-      const reply = await services.ingest.acceptCallback({
-        sourceId: String(req.params.sourceId),
-        token: typeof req.params.token === 'string' ? req.params.token : null,
-        method: req.method,
-        headers: req.headers,
-        query: queryRecord(req.query),
-        rawBody,
-      });
-      metrics.callbacks.inc({ rail: 'any', outcome: String(reply.status) });
-      res.status(reply.status);
-      if (reply.body === undefined || reply.body === null) res.end();
-      else res.json(reply.body);
-    } catch (err) {
-      next(err);
-    }
-  };
-  for (const path of ['/:sourceId', '/:sourceId/:token']) {
-    router.post(path, raw, handle);
-    router.put(path, raw, handle);
-  }
-  return router;
-}
 
 async function withTimeout<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
   let timer: NodeJS.Timeout | undefined;

@@ -2,10 +2,13 @@ import { ConnectorRegistry } from '../../src/connectors/registry';
 import { scopedFork } from '../../src/services/scope';
 import { InboundEvent } from '../../src/entities/inbound-event.entity';
 import { Payment } from '../../src/entities/payment.entity';
+import { PaymentSource } from '../../src/entities/payment-source.entity';
 import { OutboxEvent } from '../../src/entities/outbox-event.entity';
 import { startTestHub, type TestHub } from '../helpers/hub';
 import { stubRailDefinition } from '../helpers/stub-rail';
 import { until } from '../helpers/wait';
+import http from 'node:http';
+import { gzipSync } from 'node:zlib';
 
 describe('callback ingest (/hooks/:sourceId/:token)', () => {
   let hub: TestHub;
@@ -230,5 +233,104 @@ describe('callback ingest (/hooks/:sourceId/:token)', () => {
       providerTransactionId: { $in: ['req:evt-nothing', 'TX-NOAMT'] },
     });
     expect(payments).toBe(0);
+  });
+
+  it("handles the callback endpoint's HTTP edges: encodings, limits, request ids, query strings, odd paths", async () => {
+    const em = () => scopedFork(hub.runtime.orm.em, org.orgId);
+    const body = (id: string) =>
+      JSON.stringify({ id, txId: `TX-${id}`, status: 'FAILED', amount: '5', currency: 'UGX' });
+
+    // A gzip body is inflated before the connector sees it; the stored raw body is the inflated bytes.
+    const gz = await fetch(`${hookUrl()}?ref=a&dup=1&dup=2`, {
+      method: 'POST',
+      headers: {
+        'content-type': 'application/json',
+        'content-encoding': 'gzip',
+        'x-request-id': 'rid-edge.1',
+      },
+      body: gzipSync(Buffer.from(body('evt-gzip'))),
+    });
+    expect(gz.status).toBe(200);
+    expect(gz.headers.get('x-request-id')).toBe('rid-edge.1');
+    const stored = await em().findOneOrFail(
+      InboundEvent,
+      { providerEventId: 'evt-gzip' },
+      { populate: ['rawBody'] },
+    );
+    expect(stored.rawBody.toString('utf8')).toBe(body('evt-gzip'));
+    // Repeated query keys are dropped rather than guessed at; the stored headers carry no credentials.
+    expect(stored.query).toEqual({ ref: 'a' });
+    expect(stored.headers['content-encoding']).toBe('gzip');
+
+    // An encoding we cannot read is refused with 415; nothing is stored.
+    const compress = await fetch(hookUrl(), {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'content-encoding': 'compress' },
+      body: body('evt-compress'),
+    });
+    expect(compress.status).toBe(415);
+    expect(await compress.json()).toEqual({
+      error: 'BAD_USER_INPUT',
+      message: 'Unsupported request encoding',
+    });
+    // A malformed request id is replaced, never echoed.
+    expect(compress.headers.get('x-request-id')).toMatch(/^[0-9a-f-]{36}$/);
+
+    // A gzip bomb is cut off at the limit once inflated.
+    const bomb = await fetch(hookUrl(), {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'content-encoding': 'gzip' },
+      body: gzipSync(Buffer.alloc(3 * 1024 * 1024, ' ')),
+    });
+    expect(bomb.status).toBe(413);
+    // A declared length over the limit is refused before the body is read.
+    const declared = await new Promise<{ status: number; body: string }>((resolve, reject) => {
+      const url = new URL(hookUrl());
+      const req = http.request(
+        {
+          host: url.hostname,
+          port: url.port,
+          path: url.pathname,
+          method: 'POST',
+          headers: { 'content-length': 50 * 1024 * 1024 },
+        },
+        (res) => {
+          let text = '';
+          res.on('data', (c: Buffer) => (text += c.toString()));
+          res.on('end', () => resolve({ status: res.statusCode ?? 0, body: text }));
+        },
+      );
+      req.on('error', reject);
+      req.write('{');
+    });
+    expect(declared.status).toBe(413);
+    expect(JSON.parse(declared.body).error).toBe('BAD_USER_INPUT');
+
+    // Undecodable or unknown paths are 404s; other methods fall through to the API's 404.
+    expect((await post(`${hub.url}/hooks/%E0%A4%A/x`, '{}')).status).toBe(404);
+    expect((await post(`${hub.url}/hooks/${sourceId}/a/b/c`, '{}')).status).toBe(404);
+    const get = await fetch(hookUrl());
+    expect(get.status).toBe(404);
+    expect(await get.json()).toEqual({ error: 'NOT_FOUND', message: 'No such endpoint' });
+    expect(await em().count(InboundEvent, { providerEventId: 'evt-compress' })).toBe(0);
+
+    // The server keeps serving after all of that.
+    expect((await post(hookUrl(), body('evt-after-edges'))).status).toBe(200);
+  });
+
+  it('reuses one connector per source and builds a new one when its credentials change', async () => {
+    const { sources, secrets } = hub.runtime.services;
+    const em = scopedFork(hub.runtime.orm.em, org.orgId);
+    const source = await em.findOneOrFail(
+      PaymentSource,
+      { id: sourceId },
+      { populate: ['credentialsEncrypted'] },
+    );
+    const first = sources.railConnector(source);
+    expect(sources.railConnector(source)).toBe(first);
+    const rotated = Object.assign(Object.create(Object.getPrototypeOf(source)), source, {
+      credentialsEncrypted: secrets.sealJson({ any: 'rotated' }),
+    });
+    expect(sources.railConnector(rotated)).not.toBe(first);
   });
 });
