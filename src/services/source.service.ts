@@ -29,6 +29,7 @@ export interface CallbackSource {
 
 export class SourceService {
   private readonly callbackCache = new Map<string, { value: CallbackSource | null; expires: number }>();
+  private readonly connectorCache = new Map<string, unknown>();
 
   constructor(
     private readonly orm: MikroORM,
@@ -131,15 +132,48 @@ export class SourceService {
     return source;
   }
 
+  /**
+   * Connectors are stateless, so one per source is built and reused until its kind, URL or credentials change
+   * (the key holds the sealed credentials, so a credential rotation builds a new one). Building one means a
+   * decryption and an HTTP client; the worker would otherwise do both for every event it processes.
+   */
+  private cachedConnector<C>(key: string, build: () => C): C {
+    const hit = this.connectorCache.get(key);
+    if (hit) return hit as C;
+    const built = build();
+    if (this.connectorCache.size >= 1_000) {
+      const oldest = this.connectorCache.keys().next().value;
+      if (oldest !== undefined) this.connectorCache.delete(oldest);
+    }
+    this.connectorCache.set(key, built);
+    return built;
+  }
+
   /** Builds the connector for a lending source (credentials decrypted only here, never returned). */
   lendingConnector(source: LendingSource): LendingSystemConnector {
-    const credentials = this.secrets.openJson(source.credentialsEncrypted);
-    return this.registry.createLending(source.kind, source.baseUrl, credentials, this.runtime);
+    return this.cachedConnector(
+      `${source.id}|${source.kind}|${source.baseUrl}|${source.credentialsEncrypted}`,
+      () =>
+        this.registry.createLending(
+          source.kind,
+          source.baseUrl,
+          this.secrets.openJson(source.credentialsEncrypted),
+          this.runtime,
+        ),
+    );
   }
 
   railConnector(source: PaymentSource): MobileMoneyConnector {
-    const credentials = this.secrets.openJson(source.credentialsEncrypted);
-    return this.registry.createRail(source.kind, source.baseUrl ?? null, credentials, this.runtime);
+    return this.cachedConnector(
+      `${source.id}|${source.kind}|${source.baseUrl ?? ''}|${source.credentialsEncrypted}`,
+      () =>
+        this.registry.createRail(
+          source.kind,
+          source.baseUrl ?? null,
+          this.secrets.openJson(source.credentialsEncrypted),
+          this.runtime,
+        ),
+    );
   }
 
   /**
