@@ -1,10 +1,6 @@
 import { LockMode } from '@mikro-orm/core';
 import type { EntityManager, MikroORM } from '@mikro-orm/postgresql';
-import {
-  allocateOldestFirst,
-  expectationStatus,
-  releaseLatestFirst,
-} from '../domain/expectations';
+import { allocateOldestFirst, expectationStatus, releaseLatestFirst } from '../domain/expectations';
 import { ExpectedPayment, ExpectedPaymentMatch } from '../entities/expected-payment.entity';
 import { LoanAccount } from '../entities/loan-account.entity';
 import { Organization } from '../entities/organization.entity';
@@ -174,4 +170,3 @@ export async function sweepOverdueExpectations(
   );
   return rows[0]?.n ?? 0;
 }
-
