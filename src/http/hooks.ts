@@ -137,12 +137,15 @@ export function createHookHandler(
     try {
       rawBody = await readBody(req, limit);
     } catch (err) {
-      if (err instanceof BodyError)
+      if (err instanceof BodyError) {
+        // The rest of an unread body is not worth reading: answer and close the connection.
+        res.setHeader('connection', 'close');
         return sendJson(res, err.status, {
           error: 'BAD_USER_INPUT',
           message:
             err.status === 413 ? `Request body is larger than ${services.config.bodyLimit}` : err.message,
         });
+      }
       throw err;
     }
     if (!sourceId || token === null)

@@ -284,26 +284,32 @@ describe('callback ingest (/hooks/:sourceId/:token)', () => {
     });
     expect(bomb.status).toBe(413);
     // A declared length over the limit is refused before the body is read.
-    const declared = await new Promise<{ status: number; body: string }>((resolve, reject) => {
-      const url = new URL(hookUrl());
-      const req = http.request(
-        {
-          host: url.hostname,
-          port: url.port,
-          path: url.pathname,
-          method: 'POST',
-          headers: { 'content-length': 50 * 1024 * 1024 },
-        },
-        (res) => {
-          let text = '';
-          res.on('data', (c: Buffer) => (text += c.toString()));
-          res.on('end', () => resolve({ status: res.statusCode ?? 0, body: text }));
-        },
-      );
-      req.on('error', reject);
-      req.write('{');
-    });
+    const declared = await new Promise<{ status: number; body: string; connection?: string }>(
+      (resolve, reject) => {
+        const url = new URL(hookUrl());
+        const req = http.request(
+          {
+            host: url.hostname,
+            port: url.port,
+            path: url.pathname,
+            method: 'POST',
+            headers: { 'content-length': 50 * 1024 * 1024 },
+          },
+          (res) => {
+            let text = '';
+            res.on('data', (c: Buffer) => (text += c.toString()));
+            res.on('end', () => {
+              req.destroy();
+              resolve({ status: res.statusCode ?? 0, body: text, connection: res.headers.connection });
+            });
+          },
+        );
+        req.on('error', reject);
+        req.write('{');
+      },
+    );
     expect(declared.status).toBe(413);
+    expect(declared.connection).toBe('close');
     expect(JSON.parse(declared.body).error).toBe('BAD_USER_INPUT');
 
     // Undecodable or unknown paths are 404s; other methods fall through to the API's 404.
