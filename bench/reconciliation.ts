@@ -178,6 +178,7 @@ async function runScenario(s: Scenario): Promise<Array<Record<string, string | n
     let stats: {
       statement?: Record<string, { byOutcome: Record<string, { count: number }> }>;
       elapsedMs?: number;
+      stepMs?: Record<string, number>;
     } = {};
     const deadline = Date.now() + 15 * 60_000;
     while (status !== 'COMPLETED' && status !== 'FAILED' && Date.now() < deadline) {
@@ -214,6 +215,12 @@ async function runScenario(s: Scenario): Promise<Array<Record<string, string | n
         `import ${importSeconds.toFixed(2)} s, run ${((stats.elapsedMs ?? 0) / 1000).toFixed(2)} s; ` +
         `${discrepancies.rows[0].n} discrepancies (truth ${expectedDiscrepancies}); outcomes = ground truth: ${correct ? 'yes' : 'NO'}; status ${status}`,
     );
+    const steps = Object.entries(stats.stepMs ?? {})
+      .sort((a, b) => b[1] - a[1])
+      .slice(0, 8)
+      .map(([k, v]) => `${k} ${v}`)
+      .join(', ');
+    out(`  slowest run steps (ms): ${steps}`);
     const rows: Array<Record<string, string | number>> = [
       {
         scenario: s.name,

@@ -1,3 +1,4 @@
+import { RUN_STEPS } from '../../src/services/reconciliation/run-sql';
 import { ConnectorRegistry } from '../../src/connectors/registry';
 import { ReconciliationRun } from '../../src/entities/reconciliation-run.entity';
 import { withPgClient } from '../../src/services/reconciliation/pg-client';
@@ -121,6 +122,10 @@ describe('reconciliation against generated ground truth', () => {
     const { sourceId, run } = await load(ds);
     expect(run.status).toBe('COMPLETED');
     expect(outcomesOf(run, 'UGX')).toEqual(truth.lineOutcomes);
+    // Operators see where the run spent its time: one figure per SQL step, in milliseconds.
+    const stepMs = (run.stats as { stepMs: Record<string, number> }).stepMs;
+    expect(Object.keys(stepMs).sort()).toEqual(RUN_STEPS.map((s) => s.name).sort());
+    expect(Object.values(stepMs).every((ms) => Number.isInteger(ms) && ms >= 0)).toBe(true);
     expect(await discrepanciesOf(run.id)).toEqual(truth.discrepancies);
     checkTotals(run, truth, 'UGX');
 

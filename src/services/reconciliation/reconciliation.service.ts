@@ -181,7 +181,11 @@ export class ReconciliationService {
           await client.query(
             `update reconciliation_run set status = 'COMPLETED', stats = $2, completed_at = now(), updated_at = now()
              where id = $1 and organization_id = $3`,
-            [run.id, JSON.stringify({ ...s, elapsedMs: Math.round(elapsedMs) }), organizationId],
+            [
+              run.id,
+              JSON.stringify({ ...s, elapsedMs: Math.round(elapsedMs), stepMs: roundedTimings(timings) }),
+              organizationId,
+            ],
           );
           return s;
         }),
@@ -377,4 +381,9 @@ function validate(input: RunReconciliationInput): RunOptions {
     lenderGraceSeconds: grace,
     checkLender: input.checkLender !== false,
   };
+}
+
+/** Milliseconds per run step, for operators (`stats.stepMs`) and the benchmark. */
+function roundedTimings(timings: Record<string, number>): Record<string, number> {
+  return Object.fromEntries(Object.entries(timings).map(([k, v]) => [k, Math.round(v)]));
 }
