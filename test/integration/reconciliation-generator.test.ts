@@ -215,5 +215,30 @@ describe('reconciliation against generated ground truth', () => {
     expect(outcomesOf(run, 'KES')).toEqual(truth.lineOutcomes);
     expect(await discrepanciesOf(run.id)).toEqual(truth.discrepancies);
     checkTotals(run, truth, 'KES');
+    // A short payout's evidence names the payout, what its items add up to and the rounding slack allowed.
+    const [short] = await sql<{ amount_minor: string; evidence: Record<string, any> }>(
+      `select amount_minor::text, evidence from discrepancy
+        where reconciliation_run_id = $1 and evidence->'settlementLine'->>'kind' = 'PAYOUT' limit 1`,
+      [run.id],
+    );
+    expect(short.evidence.rule).toBe('PAYOUT_ITEMS');
+    expect(short.evidence.payout).toEqual({
+      reference: expect.any(String),
+      expectedAmountMinor: expect.stringMatching(/^\d+$/),
+      paymentItems: expect.any(Number),
+      itemsWithoutPayment: expect.any(Number),
+    });
+    expect(short.evidence.payout.expectedAmountMinor).not.toBe(short.amount_minor);
+    expect(short.evidence.payout.paymentItems).toBeGreaterThan(10);
+    // One minor unit of rounding per item (no absolute tolerance in this run).
+    expect(Number(short.evidence.toleranceMinor)).toBeGreaterThanOrEqual(short.evidence.payout.paymentItems);
+    expect(Number(short.evidence.toleranceMinor)).toBeLessThanOrEqual(25);
+    // Matched lines that are not payouts carry no payout evidence.
+    const [other] = await sql<{ evidence: Record<string, any> }>(
+      `select evidence from discrepancy
+        where reconciliation_run_id = $1 and evidence->'settlementLine'->>'kind' = 'PAYMENT' limit 1`,
+      [run.id],
+    );
+    expect(other.evidence.payout).toBeNull();
   }, 120_000);
 });

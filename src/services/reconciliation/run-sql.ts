@@ -211,15 +211,16 @@ select o.outcome, d.type, d.summary,
            'amountMinor', o.pay_amount::text, 'currency', o.pay_currency, 'status', o.pay_status) end,
          'rule', o.rule,
          'toleranceMinor', case when o.kind = 'PAYOUT'
-                                  then (select greatest(:tolMinor::bigint, p.items)::text from r_payout p
-                                        where p.line_id = o.line_id)
+                                  then case when po.line_id is not null
+                                            then greatest(:tolMinor::bigint, po.items)::text end
                                 when o.pay_amount is null then null
                                 else (${TOLERANCE('o.pay_amount')})::text end,
-         'payout', (select jsonb_build_object('reference', p.payout_reference,
-                     'expectedAmountMinor', p.expected_amount::text, 'paymentItems', p.payment_items,
-                     'itemsWithoutPayment', p.unknown_items)
-                    from r_payout p where p.line_id = o.line_id)) as evidence
+         'payout', case when po.line_id is not null then jsonb_build_object('reference', po.payout_reference,
+                     'expectedAmountMinor', po.expected_amount::text, 'paymentItems', po.payment_items,
+                     'itemsWithoutPayment', po.unknown_items) end) as evidence
 from r_out o
+-- One row per payout line at most (r_payout is grouped by line): a hash join, not a scan of r_payout per line.
+left join r_payout po on po.line_id = o.line_id
 cross join lateral (select
   case o.outcome
     when 'DUPLICATE' then 'DUPLICATE_PAYMENT'
