@@ -156,7 +156,7 @@ export async function sweepOverdueExpectations(
                  e.currency, greatest(e.met_minor, e.lender_paid_minor) as covered_minor
      ), events as (
        insert into outbox_event (id, organization_id, created_at, updated_at, type, aggregate_type, aggregate_id, payload)
-       select lipa_id('oev', row_number() over (order by d.id)), d.organization_id, now(), now(),
+       select lipa_id('oev', row_number() over (order by d.id), (select lipa_id_time())), d.organization_id, now(), now(),
               'expected_payment.overdue', 'expected_payment', d.id,
               jsonb_build_object('expectedPaymentId', d.id, 'loanAccountId', d.loan_account_id,
                 'installmentNumber', d.installment_number, 'dueDate', d.due_date,

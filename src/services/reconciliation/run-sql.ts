@@ -289,7 +289,7 @@ with numbered as (
   insert into discrepancy (id, organization_id, created_at, updated_at, type, status, dedupe_key, payment_id,
                            loan_account_id, reconciliation_run_id, payment_source_id, amount_minor, currency,
                            summary, evidence)
-  select lipa_id('disc', n.seq), :org, now(), now(), n.type, 'OPEN', n.dedupe_key, n.payment_id, n.loan_account_id,
+  select lipa_id('disc', n.seq, (select lipa_id_time())), :org, now(), now(), n.type, 'OPEN', n.dedupe_key, n.payment_id, n.loan_account_id,
          :run, :source, n.amount_minor, n.currency, n.summary, n.evidence
   from numbered n
   on conflict (organization_id, dedupe_key) do update
@@ -308,7 +308,7 @@ with numbered as (
   returning id, type, payment_id, (xmax = 0 or note = 'Found again by run ' || :run) as inserted
 )
 insert into outbox_event (id, organization_id, created_at, updated_at, type, aggregate_type, aggregate_id, payload)
-select lipa_id('oev', row_number() over (order by u.id)), :org, now(), now(), 'discrepancy.opened', 'discrepancy', u.id,
+select lipa_id('oev', row_number() over (order by u.id), (select lipa_id_time())), :org, now(), now(), 'discrepancy.opened', 'discrepancy', u.id,
        jsonb_build_object('discrepancyId', u.id, 'type', u.type, 'paymentId', u.payment_id,
                           'reconciliationRunId', :run::text)
 from upserted u where u.inserted`,
@@ -331,14 +331,14 @@ with cleared as (
   returning d.id, d.type, d.payment_id
 ), events as (
   insert into outbox_event (id, organization_id, created_at, updated_at, type, aggregate_type, aggregate_id, payload)
-  select lipa_id('oev', 1000000000 + row_number() over (order by c.id)), :org, now(), now(), 'discrepancy.resolved',
+  select lipa_id('oev', 1000000000 + row_number() over (order by c.id), (select lipa_id_time())), :org, now(), now(), 'discrepancy.resolved',
          'discrepancy', c.id, jsonb_build_object('discrepancyId', c.id, 'type', c.type, 'paymentId', c.payment_id,
          'resolution', 'CLEARED_BY_RECONCILIATION', 'reconciliationRunId', :run::text)
   from cleared c
 )
 insert into audit_log (id, organization_id, created_at, updated_at, actor_type, actor_id, action, entity_type,
                        entity_id, data)
-select lipa_id('aud', row_number() over (order by c.id)), :org, now(), now(), 'SYSTEM', null,
+select lipa_id('aud', row_number() over (order by c.id), (select lipa_id_time())), :org, now(), now(), 'SYSTEM', null,
        'discrepancy.cleared', 'discrepancy', c.id, jsonb_build_object('reconciliationRunId', :run::text)
 from cleared c`,
   },
