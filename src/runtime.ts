@@ -126,8 +126,12 @@ export async function createRuntime(config: Config, options: RuntimeOptions): Pr
       await relay?.stop();
       await workerHandle?.close();
       await queues.close();
+      // QUIT only a live connection: one that is reconnecting (Redis down) would hold QUIT in its offline queue and
+      // keep its retry timer running, so it is cut instead.
       for (const client of [redis, queueRedis, workerRedis]) {
-        if (client) await client.quit().catch(() => client.disconnect());
+        if (!client) continue;
+        if (client.status === 'ready') await client.quit().catch(() => client.disconnect());
+        else client.disconnect();
       }
       await orm.close(true);
     },

@@ -77,10 +77,12 @@ describe('lipa CLI', () => {
         child.once('exit', (code, signal) => resolve({ code, signal })),
       );
       child.kill('SIGTERM');
+      let timer: NodeJS.Timeout | undefined;
       const result = await Promise.race([
         exited,
-        new Promise<'timeout'>((r) => setTimeout(() => r('timeout'), 15_000)),
+        new Promise<'timeout'>((r) => (timer = setTimeout(() => r('timeout'), 15_000))),
       ]);
+      clearTimeout(timer);
       // On failure, say how it ended and what it printed last.
       expect({
         result,
