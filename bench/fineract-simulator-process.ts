@@ -10,7 +10,6 @@ async function main(): Promise<void> {
   const sim = await startFineractSimulator({ ...options, port: 0 });
   process.on('message', (msg: { type: string; count?: number }) => {
     if (msg.type === 'mutate') process.send!({ type: 'mutated', ids: sim.state.mutate(msg.count ?? 0) });
-    if (msg.type === 'rss') process.send!({ type: 'rss', rss: process.memoryUsage().rss });
   });
   process.on('disconnect', () => void sim.close().finally(() => process.exit(0)));
   process.send!({ type: 'ready', url: sim.url });

@@ -16,6 +16,7 @@ import { startFineractSimulator } from '../src/simulators/fineract';
 import { ENCRYPTION_KEY, REDIS_URL, dropDatabase, out, scratchDatabase, table, verdict } from './lib';
 
 const LOANS = Number(process.env.BENCH_LOANS ?? 100_000);
+const CHANGED = Number(process.env.BENCH_CHANGED ?? 1_000);
 const SIM_IN_PROCESS = process.env.BENCH_SIM_IN_PROCESS === 'true';
 
 interface SimHandle {
@@ -41,15 +42,20 @@ async function startSimulator(
     execArgv: process.execArgv,
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
   });
+  let exited: Error | null = null;
+  child.once('exit', (code) => (exited = new Error(`simulator exited (${code})`)));
   const next = (type: string) =>
     new Promise<Record<string, unknown>>((resolve, reject) => {
       const onMessage = (msg: Record<string, unknown>) => {
         if (msg.type !== type) return;
         child.off('message', onMessage);
+        child.off('exit', onExit);
         resolve(msg);
       };
+      const onExit = () => reject(exited);
+      if (exited) return reject(exited);
       child.on('message', onMessage);
-      child.once('exit', (code) => reject(new Error(`simulator exited (${code})`)));
+      child.once('exit', onExit);
     });
   const ready = await next('ready');
   return {
@@ -68,7 +74,6 @@ async function startSimulator(
       }),
   };
 }
-const CHANGED = Number(process.env.BENCH_CHANGED ?? 1_000);
 
 export async function run(): Promise<void> {
   const dbName = 'lipa_bench_sync';

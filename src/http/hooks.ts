@@ -50,14 +50,15 @@ function queryRecord(search: string | undefined): Record<string, string> {
 
 /**
  * Reads the whole body, inflating gzip/deflate/br, and fails with 413 once it (or its inflated form) passes
- * `limit`: a declared Content-Length over the limit is refused before a byte is read.
+ * `limit.bytes`: a declared Content-Length over the limit is refused before a byte is read.
  */
-function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
+function readBody(req: IncomingMessage, limit: { bytes: number; label: string }): Promise<Buffer> {
+  const tooLarge = () => new BodyError(413, `Request body is larger than ${limit.label}`);
   return new Promise((resolve, reject) => {
     const declared = Number(req.headers['content-length']);
-    if (Number.isFinite(declared) && declared > limit) {
+    if (Number.isFinite(declared) && declared > limit.bytes) {
       req.resume();
-      reject(new BodyError(413, `Request body is larger than ${limit} bytes`));
+      reject(tooLarge());
       return;
     }
     const encoding = String(req.headers['content-encoding'] ?? 'identity').toLowerCase();
@@ -83,7 +84,7 @@ function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
     stream.on('data', (chunk: Buffer) => {
       if (done) return;
       size += chunk.length;
-      if (size > limit) fail(new BodyError(413, `Request body is larger than ${limit} bytes`));
+      if (size > limit.bytes) fail(tooLarge());
       else chunks.push(chunk);
     });
     stream.on('end', () => {
@@ -126,7 +127,7 @@ export function createHookHandler(
   matches(req: IncomingMessage): boolean;
   handle(req: IncomingMessage, res: ServerResponse): void;
 } {
-  const limit = parseByteLimit(services.config.bodyLimit);
+  const limit = { bytes: parseByteLimit(services.config.bodyLimit), label: services.config.bodyLimit };
 
   const respond = async (req: IncomingMessage, res: ServerResponse) => {
     const m = HOOK_PATH.exec(req.url ?? '');
@@ -140,11 +141,7 @@ export function createHookHandler(
       if (err instanceof BodyError) {
         // The rest of an unread body is not worth reading: answer and close the connection.
         res.setHeader('connection', 'close');
-        return sendJson(res, err.status, {
-          error: 'BAD_USER_INPUT',
-          message:
-            err.status === 413 ? `Request body is larger than ${services.config.bodyLimit}` : err.message,
-        });
+        return sendJson(res, err.status, { error: 'BAD_USER_INPUT', message: err.message });
       }
       throw err;
     }

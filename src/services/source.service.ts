@@ -164,15 +164,18 @@ export class SourceService {
   }
 
   railConnector(source: PaymentSource): MobileMoneyConnector {
-    return this.cachedConnector(
-      `${source.id}|${source.kind}|${source.baseUrl ?? ''}|${source.credentialsEncrypted}`,
-      () =>
-        this.registry.createRail(
-          source.kind,
-          source.baseUrl ?? null,
-          this.secrets.openJson(source.credentialsEncrypted),
-          this.runtime,
-        ),
+    return this.railConnectorFor(source.id, source.kind, source.baseUrl ?? null, source.credentialsEncrypted);
+  }
+
+  /** The rail connector for a source's stored fields (the worker's entity and the callback path's raw row). */
+  private railConnectorFor(
+    id: string,
+    kind: RailKind,
+    baseUrl: string | null,
+    credentialsEncrypted: string,
+  ): MobileMoneyConnector {
+    return this.cachedConnector(`${id}|${kind}|${baseUrl ?? ''}|${credentialsEncrypted}`, () =>
+      this.registry.createRail(kind, baseUrl, this.secrets.openJson(credentialsEncrypted), this.runtime),
     );
   }
 
@@ -201,12 +204,7 @@ export class SourceService {
     if (row) {
       let connector: MobileMoneyConnector | null = null;
       try {
-        connector = this.registry.createRail(
-          row.kind,
-          row.base_url,
-          this.secrets.openJson(row.credentials_encrypted),
-          this.runtime,
-        );
+        connector = this.railConnectorFor(row.id, row.kind, row.base_url, row.credentials_encrypted);
       } catch (err) {
         this.runtime.logger.error({ err, sourceId }, 'cannot build connector for payment source');
       }
