@@ -6,11 +6,13 @@ import { PaymentSource } from './payment-source.entity';
 /**
  * One line of a rail's statement or payout, bulk-loaded with COPY (hence a database-generated key). No foreign keys:
  * checking two per row was two thirds of COPY's time for a million lines; the import validates the organization and
- * source in the same transaction, and lines are only ever written by it.
+ * source in the same transaction, and lines are only ever written by it. A run finds a source's lines through its
+ * imports (each knows its period), not through an index on (source, time): keeping that index up to date cost COPY
+ * more than the rest of the load (statements are not sorted by time). `import_id` compares bytewise (collate "C",
+ * set in a migration; the ORM does not model collations).
  */
 @Entity({ tableName: 'settlement_line' })
 @Index({ properties: ['importId'] })
-@Index({ properties: ['paymentSource', 'occurredAt'] })
 export class SettlementLine extends TenantEntity {
   @PrimaryKey({ type: new BigIntType('bigint'), autoincrement: true })
   id!: bigint;

@@ -45,7 +45,11 @@ select l.id, l.import_id, l.line_number, l.kind, l.provider_transaction_id as pt
        coalesce(l.provider_transaction_id, case when l.kind = 'PAYOUT' then l.payout_reference end) as line_key,
        1::bigint as rn
 from settlement_line l
-where l.organization_id = :org and l.payment_source_id = :source and l.status = 'COMPLETED'
+where l.import_id in (select i.id from settlement_import i
+                      where i.organization_id = :org and i.payment_source_id = :source and i.status = 'COMPLETED'
+                        and i.period_from < :to::timestamptz + make_interval(secs => :dateTol::int)
+                        and i.period_to >= :from::timestamptz - make_interval(secs => :dateTol::int))
+  and l.organization_id = :org and l.payment_source_id = :source and l.status = 'COMPLETED'
   and l.occurred_at >= :from::timestamptz - make_interval(secs => :dateTol::int)
   and l.occurred_at < :to::timestamptz + make_interval(secs => :dateTol::int)`,
   },

@@ -57,6 +57,36 @@ function copyText(value: string | null | undefined): string {
   return value.replace(/\\/g, '\\\\').replace(/\t/g, '\\t').replace(/\n/g, '\\n').replace(/\r/g, '\\r');
 }
 
+const PAD2 = Array.from({ length: 100 }, (_, i) => String(i).padStart(2, '0'));
+const PAD3 = Array.from({ length: 1000 }, (_, i) => String(i).padStart(3, '0'));
+const DAY_MS = 86_400_000;
+/** Years 1970-9999, where the ISO form has a fixed layout; anything else goes through toISOString. */
+const FAST_UNTIL_MS = Date.UTC(10000, 0, 1);
+const dayPrefixes = new Map<number, string>();
+
+/**
+ * `date.toISOString()`, about five times faster: the `YYYY-MM-DDT` part is cached per day and the time of day is
+ * plain arithmetic. A million-line statement spent 0.4 s in toISOString alone.
+ */
+export function copyTimestamp(date: Date): string {
+  const ms = date.getTime();
+  if (!(ms >= 0 && ms < FAST_UNTIL_MS)) return date.toISOString();
+  const day = Math.floor(ms / DAY_MS);
+  let prefix = dayPrefixes.get(day);
+  if (prefix === undefined) {
+    if (dayPrefixes.size >= 4096) dayPrefixes.clear();
+    prefix = new Date(day * DAY_MS).toISOString().slice(0, 11);
+    dayPrefixes.set(day, prefix);
+  }
+  let rest = ms - day * DAY_MS;
+  const h = Math.floor(rest / 3_600_000);
+  rest -= h * 3_600_000;
+  const m = Math.floor(rest / 60_000);
+  rest -= m * 60_000;
+  const sec = Math.floor(rest / 1000);
+  return `${prefix}${PAD2[h]}:${PAD2[m]}:${PAD2[sec]}.${PAD3[rest - sec * 1000]}Z`;
+}
+
 type Totals = Record<string, Record<string, { count: number; amountMinor: bigint }>>;
 
 /**
@@ -107,6 +137,7 @@ export class SettlementImportService {
       }
     }
 
+    const prefix = `${copyText(organizationId)}\t${copyText(source.id)}\t${copyText(record.id)}\t`;
     const errors: Array<{ lineNumber: number; message: string }> = [];
     let rejected = 0;
     let lines = 0;
@@ -143,7 +174,7 @@ export class SettlementImportService {
               t.amountMinor += line.amountMinor;
               if (!periodFrom || line.occurredAt < periodFrom) periodFrom = line.occurredAt;
               if (!periodTo || line.occurredAt > periodTo) periodTo = line.occurredAt;
-              if (rejected === 0) await write(this.row(organizationId, source.id, record.id, line));
+              if (rejected === 0) await write(this.row(prefix, line));
               if (lines % PROGRESS_EVERY_LINES === 0) await progress();
             }
           });
@@ -238,24 +269,12 @@ export class SettlementImportService {
     }
   }
 
-  private row(orgId: string, sourceId: string, importId: string, l: ParsedSettlementLine): string {
+  /** One COPY text row; the leading columns (organization, source, import) are the same for the whole file. */
+  private row(prefix: string, l: ParsedSettlementLine): string {
     return (
-      [
-        orgId,
-        sourceId,
-        importId,
-        String(l.lineNumber),
-        copyText(l.providerTransactionId),
-        copyText(l.payoutReference),
-        l.kind,
-        l.amountMinor.toString(),
-        l.currency,
-        l.occurredAt.toISOString(),
-        copyText(l.reference),
-        l.feeMinor.toString(),
-        copyText(l.linkedTransactionId),
-        l.status,
-      ].join('\t') + '\n'
+      `${prefix}${l.lineNumber}\t${copyText(l.providerTransactionId)}\t${copyText(l.payoutReference)}\t${l.kind}\t` +
+      `${l.amountMinor}\t${l.currency}\t${copyTimestamp(l.occurredAt)}\t${copyText(l.reference)}\t${l.feeMinor}\t` +
+      `${copyText(l.linkedTransactionId)}\t${l.status}\n`
     );
   }
 
