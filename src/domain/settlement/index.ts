@@ -1,8 +1,8 @@
 /**
  * Settlement files: a rail's statement or payout file, read as it streams in, into normalised settlement lines.
  *
- * `parseSettlement` yields one item per line of the file: `{ line }` when the line could be read, `{ issue }` when
- * it could not (the rest of the file is still read). A file that cannot be read at all (unknown format, missing
+ * `parseSettlementBatches` yields the items of each chunk read, `parseSettlement` one at a time. An item is
+ * `{ line }` when the line could be read, `{ issue }` when it could not (the rest of the file is still read). A file that cannot be read at all (unknown format, missing
  * header column, JSON of the wrong shape, empty, a record over the size limit) makes the generator throw
  * {@link SettlementParseError}. Amounts are exact bigint minor units; no float touches money.
  */
@@ -16,6 +16,7 @@ import {
   SETTLEMENT_FORMATS,
   SettlementParseError,
   type SettlementFormat,
+  type SettlementParseBatch,
   type SettlementParseItem,
   type SettlementParseOptions,
 } from './types';
@@ -26,7 +27,7 @@ export { MAX_CSV_RECORD_BYTES, readCsv, type CsvRecord } from './csv';
 type Parser = (
   chunks: AsyncIterable<Buffer | string> | Iterable<Buffer | string>,
   options?: SettlementParseOptions,
-) => AsyncGenerator<SettlementParseItem>;
+) => AsyncGenerator<SettlementParseBatch>;
 
 const PARSERS: Readonly<Record<SettlementFormat, Parser>> = {
   LIPA_CSV: parseLipaCsv,
@@ -39,21 +40,31 @@ const PARSERS: Readonly<Record<SettlementFormat, Parser>> = {
 
 // A generator so that the error surfaces on iteration, like every other file error.
 // eslint-disable-next-line require-yield
-async function* unknownFormat(format: string): AsyncGenerator<SettlementParseItem> {
+async function* unknownFormat(format: string): AsyncGenerator<SettlementParseBatch> {
   throw new SettlementParseError(
     `Unknown settlement format "${String(format).slice(0, 40)}"; expected one of ${SETTLEMENT_FORMATS.join(', ')}`,
   );
 }
 
 /**
- * Reads a settlement file of `format` from `chunks` (bytes as UTF-8, or text). Errors — including an unknown format
- * or a bad `options.currency` — surface when the generator is iterated, as {@link SettlementParseError}.
+ * Reads a settlement file of `format` from `chunks` (bytes as UTF-8, or text), a batch of items at a time (one per
+ * chunk read). Errors — including an unknown format or a bad `options.currency` — surface when the generator is
+ * iterated, as {@link SettlementParseError}.
  */
-export function parseSettlement(
+export function parseSettlementBatches(
+  format: SettlementFormat,
+  chunks: AsyncIterable<Buffer | string> | Iterable<Buffer | string>,
+  options?: SettlementParseOptions,
+): AsyncGenerator<SettlementParseBatch> {
+  const parser = Object.hasOwn(PARSERS, format) ? PARSERS[format] : undefined;
+  return parser ? parser(chunks, options) : unknownFormat(format);
+}
+
+/** {@link parseSettlementBatches} one item at a time. */
+export async function* parseSettlement(
   format: SettlementFormat,
   chunks: AsyncIterable<Buffer | string> | Iterable<Buffer | string>,
   options?: SettlementParseOptions,
 ): AsyncGenerator<SettlementParseItem> {
-  const parser = Object.hasOwn(PARSERS, format) ? PARSERS[format] : undefined;
-  return parser ? parser(chunks, options) : unknownFormat(format);
+  for await (const batch of parseSettlementBatches(format, chunks, options)) yield* batch;
 }

@@ -53,6 +53,9 @@ export interface SettlementLineIssue {
 
 export type SettlementParseItem = { line: ParsedSettlementLine } | { issue: SettlementLineIssue };
 
+/** Items in file order, a batch at a time (one per chunk read): a per-line await cost more than the parsing. */
+export type SettlementParseBatch = SettlementParseItem[];
+
 export interface SettlementParseOptions {
   /** Currency for files that do not carry one (M-Pesa statements: KES unless told otherwise). */
   currency?: string;

@@ -10,18 +10,54 @@
  * Tables, in order:
  *   r_line   statement lines in the period widened by the date tolerance; a transaction that a later, overlapping
  *            import repeats counts once (first import wins); within one import a repeat is a DUPLICATE.
- *   r_pay    line -> payment pairs: first by the rail's transaction id (authoritative), then, for lines without one
- *            or payments Lipa knows only by request, a fuzzy pass (account reference + amount and date within
+ *   r_out    one outcome per line (MATCHED, MATCHED_WITHIN_TOLERANCE, DUPLICATE, UNMATCHED, AMOUNT_MISMATCH, ...)
+ *            with its payment: first by the rail's transaction id (authoritative), then, for lines without one or
+ *            payments Lipa knows only by request, a fuzzy pass (account reference + amount and date within
  *            tolerance) that accepts a pair only when it is the single candidate on both sides.
- *   r_out    one outcome per line (MATCHED, MATCHED_WITHIN_TOLERANCE, DUPLICATE, UNMATCHED, AMOUNT_MISMATCH, ...).
  *   r_payout payout lines (1:N): the payout amount against what its items say Lipa received, less fees/refunds.
- *   r_lipa   Lipa's settled payments in the period: those no line covers are MISSING_IN_SETTLEMENT; those covered
- *            and matched to a loan but still not posted after the grace period are MISSING_IN_LENDER.
+ *   r_lipa   Lipa's settled payments in the period that may be a discrepancy (r_lipa_totals: all of them, summed):
+ *            those no line covers are MISSING_IN_SETTLEMENT; those covered and matched to a loan but still not
+ *            posted after the grace period are MISSING_IN_LENDER.
  *   r_disc   the discrepancies to upsert (dedupe key per line or payment, so runs never duplicate them).
  */
 
 /** Tolerance of one pair: the larger of the absolute and the relative allowance (integer division: floor). */
 const TOLERANCE = (amount: string) => `greatest(:tolMinor::bigint, (${amount}) * :tolBp::bigint / 10000)`;
+
+/** Expressions for the payment paired with a line (all null when there is none). */
+interface Pair {
+  payment: string;
+  rule: string;
+  amount: string;
+  currency: string;
+  status: string;
+  state: string;
+}
+
+/** A statement line's outcome (MATCHED, DUPLICATE, UNMATCHED, ...) given the line `l` and its pair `p`. */
+function outcome(l: string, p: Pair): string {
+  const REVERSING = `${l}.kind in ('REVERSAL', 'REFUND', 'CHARGEBACK')`;
+  return `case
+         when (${l}.kind = 'PAYMENT' or ${REVERSING}) and ${l}.rn > 1 then 'DUPLICATE'
+         when ${l}.kind = 'PAYMENT' and ${p.payment} is null then 'UNMATCHED'
+         when ${l}.kind = 'PAYMENT' and ${p.currency} <> ${l}.currency then 'CURRENCY_MISMATCH'
+         when ${l}.kind = 'PAYMENT' and ${p.status} in ('PENDING', 'FAILED') then 'STATUS_MISMATCH'
+         when ${l}.kind = 'PAYMENT' and ${p.amount} = ${l}.amount_minor then
+           case when ${p.rule} = 'TRANSACTION_ID' then 'MATCHED' else 'MATCHED_FUZZY' end
+         when ${l}.kind = 'PAYMENT' and abs(${p.amount} - ${l}.amount_minor) <= ${TOLERANCE(p.amount)}
+           then 'MATCHED_WITHIN_TOLERANCE'
+         when ${l}.kind = 'PAYMENT' then 'AMOUNT_MISMATCH'
+         when ${REVERSING} and ${p.payment} is null then 'UNMATCHED'
+         when ${REVERSING}
+              and (${p.status} in ('REVERSED', 'REFUNDED', 'PARTIALLY_REFUNDED', 'CHARGED_BACK')
+                   or exists (select 1 from reversal v where v.payment_id = ${p.payment} and v.status = 'SUCCEEDED'))
+           then 'MATCHED'
+         when ${REVERSING} and ${p.state} = 'POSTED' then 'REVERSED_AFTER_POSTING'
+         when ${REVERSING} then 'MISSING_AT_RAIL'
+         when ${l}.kind = 'PAYOUT' then 'PAYOUT'
+         else 'INFORMATIONAL'
+       end`;
+}
 
 export const RUN_STEPS: ReadonlyArray<{ name: string; sql: string }> = [
   {
@@ -73,87 +109,64 @@ update r_line l set rn = r.rn from r_repeat r where r.id = l.id and r.rn > 1`,
   },
   { name: 'analyze lines', sql: `analyze r_line` },
   {
-    name: 'pairs by transaction id',
-    sql: `
-create temp table r_pay on commit drop as
-select l.id as line_id, p.id as payment_id, p.provider_transaction_id as pay_ptx, p.amount_minor as pay_amount,
-       p.currency as pay_currency, p.status as pay_status, p.reconciliation_state, p.loan_account_id,
-       p.received_at, 'TRANSACTION_ID'::text as rule, l.kind as line_kind
-from r_line l
-join payment p on p.organization_id = :org and p.payment_source_id = :source
-              and p.provider_transaction_id = coalesce(case when l.kind = 'PAYMENT' then l.ptx end, l.ltx, l.ptx)
-where (l.kind = 'PAYMENT' and l.rn = 1) or l.kind in ('REVERSAL', 'REFUND', 'CHARGEBACK')`,
-  },
-  {
-    name: 'fuzzy pairs',
-    // Two narrow joins instead of one wide one: lines without the rail's id against any payment, and lines with an
-    // id Lipa does not know against the few payments Lipa knows only by its own request id.
-    sql: `
-insert into r_pay
-select line_id, payment_id, pay_ptx, pay_amount, pay_currency, pay_status, reconciliation_state, loan_account_id,
-       received_at, 'REFERENCE_AMOUNT_DATE', 'PAYMENT'
-from (
-  select c.*, count(*) over (partition by c.line_id) as per_line, count(*) over (partition by c.payment_id) as per_payment
-  from (
-    select l.id as line_id, p.id as payment_id, p.provider_transaction_id as pay_ptx, p.amount_minor as pay_amount,
-           p.currency as pay_currency, p.status as pay_status, p.reconciliation_state, p.loan_account_id, p.received_at
-    from r_line l
-    join payment p on p.organization_id = :org and p.payment_source_id = :source
-                  and p.account_reference = l.reference and p.currency = l.currency
-                  and p.status not in ('PENDING', 'FAILED')
-                  and abs(p.amount_minor - l.amount_minor) <= ${TOLERANCE('p.amount_minor')}
-                  and p.received_at between l.occurred_at - make_interval(secs => :dateTol::int)
-                                        and l.occurred_at + make_interval(secs => :dateTol::int)
-    where l.kind = 'PAYMENT' and l.reference is not null and l.rn = 1 and l.ptx is null
-    union all
-    select l.id as line_id, p.id as payment_id, p.provider_transaction_id as pay_ptx, p.amount_minor as pay_amount,
-           p.currency as pay_currency, p.status as pay_status, p.reconciliation_state, p.loan_account_id, p.received_at
-    from r_line l
-    join payment p on p.organization_id = :org and p.payment_source_id = :source
-                  and p.account_reference = l.reference and p.currency = l.currency
-                  and p.status not in ('PENDING', 'FAILED')
-                  and abs(p.amount_minor - l.amount_minor) <= ${TOLERANCE('p.amount_minor')}
-                  and p.received_at between l.occurred_at - make_interval(secs => :dateTol::int)
-                                        and l.occurred_at + make_interval(secs => :dateTol::int)
-                  and p.provider_transaction_id like 'req:%'
-    where l.kind = 'PAYMENT' and l.reference is not null and l.rn = 1 and l.ptx is not null
-  ) c
-  where not exists (select 1 from r_pay rp where rp.line_id = c.line_id)
-    and not exists (select 1 from r_pay rp where rp.payment_id = c.payment_id)
-) ranked
-where per_line = 1 and per_payment = 1`,
-  },
-  { name: 'analyze pairs', sql: `create index on r_pay (line_id); analyze r_pay` },
-  {
-    name: 'outcomes',
+    name: 'pairs by transaction id, outcomes',
+    // Every line with its payment by the rail's transaction id (authoritative; a payment's id is unique per source,
+    // so at most one) and its outcome, in one pass: the fuzzy pass below revisits only the lines left unpaired.
     sql: `
 create temp table r_out on commit drop as
 select l.id as line_id, l.kind, l.ptx, l.amount_minor, l.currency, l.in_period, l.occurred_at, l.reference,
-       l.import_id, l.line_number, l.rn, rp.payment_id, rp.rule, rp.pay_amount, rp.pay_currency,
-       rp.pay_status, rp.loan_account_id,
-       case
-         when l.kind in ('PAYMENT', 'REVERSAL', 'REFUND', 'CHARGEBACK') and l.rn > 1 then 'DUPLICATE'
-         when l.kind = 'PAYMENT' and rp.payment_id is null then 'UNMATCHED'
-         when l.kind = 'PAYMENT' and rp.pay_currency <> l.currency then 'CURRENCY_MISMATCH'
-         when l.kind = 'PAYMENT' and rp.pay_status in ('PENDING', 'FAILED') then 'STATUS_MISMATCH'
-         when l.kind = 'PAYMENT' and rp.pay_amount = l.amount_minor then
-           case when rp.rule = 'TRANSACTION_ID' then 'MATCHED' else 'MATCHED_FUZZY' end
-         when l.kind = 'PAYMENT' and abs(rp.pay_amount - l.amount_minor) <= ${TOLERANCE('rp.pay_amount')}
-           then 'MATCHED_WITHIN_TOLERANCE'
-         when l.kind = 'PAYMENT' then 'AMOUNT_MISMATCH'
-         when l.kind in ('REVERSAL', 'REFUND', 'CHARGEBACK') and rp.payment_id is null then 'UNMATCHED'
-         when l.kind in ('REVERSAL', 'REFUND', 'CHARGEBACK')
-              and (rp.pay_status in ('REVERSED', 'REFUNDED', 'PARTIALLY_REFUNDED', 'CHARGED_BACK')
-                   or exists (select 1 from reversal v where v.payment_id = rp.payment_id and v.status = 'SUCCEEDED'))
-           then 'MATCHED'
-         when l.kind in ('REVERSAL', 'REFUND', 'CHARGEBACK') and rp.reconciliation_state = 'POSTED'
-           then 'REVERSED_AFTER_POSTING'
-         when l.kind in ('REVERSAL', 'REFUND', 'CHARGEBACK') then 'MISSING_AT_RAIL'
-         when l.kind = 'PAYOUT' then 'PAYOUT'
-         else 'INFORMATIONAL'
-       end as outcome
+       l.import_id, l.line_number, l.rn, p.id as payment_id,
+       case when p.id is not null then 'TRANSACTION_ID' end as rule,
+       p.amount_minor as pay_amount, p.currency as pay_currency, p.status as pay_status, p.loan_account_id,
+       ${outcome('l', {
+         payment: 'p.id',
+         rule: "'TRANSACTION_ID'",
+         amount: 'p.amount_minor',
+         currency: 'p.currency',
+         status: 'p.status',
+         state: 'p.reconciliation_state',
+       })} as outcome
 from r_line l
-left join r_pay rp on rp.line_id = l.id`,
+left join payment p on p.organization_id = :org and p.payment_source_id = :source
+                   and p.provider_transaction_id = coalesce(case when l.kind = 'PAYMENT' then l.ptx end, l.ltx, l.ptx)
+                   and ((l.kind = 'PAYMENT' and l.rn = 1) or l.kind in ('REVERSAL', 'REFUND', 'CHARGEBACK'))`,
+  },
+  { name: 'analyze outcomes', sql: `analyze r_out` },
+  {
+    name: 'fuzzy pairs',
+    // Lines the rail's id did not pair: those without an id against any payment, those with an id Lipa does not
+    // know against the payments Lipa knows only by its own request id. A pair is accepted only when it is the
+    // single candidate on both sides and the payment is not already paired.
+    sql: `
+update r_out o
+   set payment_id = f.payment_id, rule = 'REFERENCE_AMOUNT_DATE', pay_amount = f.pay_amount,
+       pay_currency = f.pay_currency, pay_status = f.pay_status, loan_account_id = f.loan_account_id,
+       outcome = ${outcome('o', {
+         payment: 'f.payment_id',
+         rule: "'REFERENCE_AMOUNT_DATE'",
+         amount: 'f.pay_amount',
+         currency: 'f.pay_currency',
+         status: 'f.pay_status',
+         state: 'f.pay_state',
+       })}
+from (
+  select c.*, count(*) over (partition by c.line_id) as per_line, count(*) over (partition by c.payment_id) as per_payment
+  from (
+    select u.line_id, p.id as payment_id, p.amount_minor as pay_amount, p.currency as pay_currency,
+           p.status as pay_status, p.reconciliation_state as pay_state, p.loan_account_id
+    from r_out u
+    join payment p on p.organization_id = :org and p.payment_source_id = :source
+                  and p.account_reference = u.reference and p.currency = u.currency
+                  and p.status not in ('PENDING', 'FAILED')
+                  and abs(p.amount_minor - u.amount_minor) <= ${TOLERANCE('p.amount_minor')}
+                  and p.received_at between u.occurred_at - make_interval(secs => :dateTol::int)
+                                        and u.occurred_at + make_interval(secs => :dateTol::int)
+                  and (u.ptx is null or p.provider_transaction_id like 'req:%')
+    where u.kind = 'PAYMENT' and u.rn = 1 and u.payment_id is null and u.reference is not null
+  ) c
+  where not exists (select 1 from r_out x where x.payment_id = c.payment_id)
+) f
+where f.line_id = o.line_id and f.per_line = 1 and f.per_payment = 1`,
   },
   {
     name: 'payouts (1:N)',
@@ -187,16 +200,40 @@ update r_out o set outcome = case
 from r_payout p where p.line_id = o.line_id`,
   },
   {
-    name: 'lipa payments in period',
+    name: 'lipa payment tables',
     sql: `
-create temp table r_lipa on commit drop as
-select p.id as payment_id, p.provider_transaction_id as ptx, p.amount_minor, p.currency, p.received_at,
-       p.status, p.reconciliation_state, p.loan_account_id, p.updated_at,
-       exists (select 1 from r_pay rp where rp.payment_id = p.id and rp.line_kind = 'PAYMENT') as settled
-from payment p
-where p.organization_id = :org and p.payment_source_id = :source
-  and p.received_at >= :from::timestamptz and p.received_at < :to::timestamptz
-  and p.status not in ('PENDING', 'FAILED')`,
+create temp table r_lipa (payment_id text, ptx text, amount_minor bigint, currency text, received_at timestamptz,
+                          status text, reconciliation_state text, loan_account_id text, updated_at timestamptz,
+                          settled boolean) on commit drop;
+create temp table r_lipa_totals (currency text, count int, amount_minor numeric, settled_count int,
+                                 settled_minor numeric, posted_count int, posted_minor numeric,
+                                 without_loan_count int) on commit drop`,
+  },
+  {
+    name: 'lipa payments in period',
+    // One pass over Lipa's payments: their totals, and only the ones that may be a discrepancy (not settled, or
+    // settled and matched to a loan but not posted) kept row by row.
+    sql: `
+with l as (
+  select p.id as payment_id, p.provider_transaction_id as ptx, p.amount_minor, p.currency, p.received_at,
+         p.status, p.reconciliation_state, p.loan_account_id, p.updated_at,
+         exists (select 1 from r_out o where o.payment_id = p.id and o.kind = 'PAYMENT') as settled
+  from payment p
+  where p.organization_id = :org and p.payment_source_id = :source
+    and p.received_at >= :from::timestamptz and p.received_at < :to::timestamptz
+    and p.status not in ('PENDING', 'FAILED')
+), kept as (
+  insert into r_lipa
+  select * from l
+  where not l.settled or (l.status = 'SUCCEEDED' and l.loan_account_id is not null and l.reconciliation_state = 'MATCHED')
+)
+insert into r_lipa_totals
+select currency, count(*), sum(amount_minor), count(*) filter (where settled),
+       coalesce(sum(amount_minor) filter (where settled), 0),
+       count(*) filter (where reconciliation_state in ('POSTED', 'REVERSED_IN_LENDER')),
+       coalesce(sum(amount_minor) filter (where reconciliation_state in ('POSTED', 'REVERSED_IN_LENDER')), 0),
+       count(*) filter (where loan_account_id is null)
+from l group by currency`,
   },
   {
     name: 'discrepancies to raise',
@@ -361,14 +398,9 @@ select outcome, kind, currency, count(*)::int as count, sum(amount_minor)::text 
        sum(case when pay_amount is null then 0 else abs(pay_amount - amount_minor) end)::text as drift_minor
 from r_out where in_period group by outcome, kind, currency order by outcome, kind, currency`,
   lipa: `
-select currency, count(*)::int as count, sum(amount_minor)::text as amount_minor,
-       count(*) filter (where settled)::int as settled_count,
-       coalesce(sum(amount_minor) filter (where settled), 0)::text as settled_minor,
-       count(*) filter (where reconciliation_state in ('POSTED', 'REVERSED_IN_LENDER'))::int as posted_count,
-       coalesce(sum(amount_minor) filter (where reconciliation_state in ('POSTED', 'REVERSED_IN_LENDER')), 0)::text
-         as posted_minor,
-       count(*) filter (where loan_account_id is null)::int as without_loan_count
-from r_lipa group by currency order by currency`,
+select currency, count, amount_minor::text as amount_minor, settled_count, settled_minor::text as settled_minor,
+       posted_count, posted_minor::text as posted_minor, without_loan_count
+from r_lipa_totals order by currency`,
   discrepancies: `
 select type, currency, count(*)::int as count, coalesce(sum(amount_minor), 0)::text as amount_minor
 from r_disc group by type, currency order by type, currency`,

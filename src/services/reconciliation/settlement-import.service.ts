@@ -3,7 +3,7 @@ import type { MikroORM } from '@mikro-orm/postgresql';
 import type { PoolClient } from 'pg';
 import { from as copyFrom } from 'pg-copy-streams';
 import {
-  parseSettlement,
+  parseSettlementBatches,
   SettlementParseError,
   type ParsedSettlementLine,
   type SettlementFormat,
@@ -160,22 +160,31 @@ export class SettlementImportService {
       try {
         return await inTransaction(client, async () => {
           await this.copyLines(client, async (write) => {
-            for await (const item of parseSettlement(input.format, hashed(), { currency, payoutReference })) {
-              if ('issue' in item) {
-                rejected++;
-                if (errors.length < MAX_ERRORS_KEPT) errors.push(item.issue);
-                continue;
+            const batches = parseSettlementBatches(input.format, hashed(), { currency, payoutReference });
+            for await (const batch of batches) {
+              const before = lines;
+              for (const item of batch) {
+                if ('issue' in item) {
+                  rejected++;
+                  if (errors.length < MAX_ERRORS_KEPT) errors.push(item.issue);
+                  continue;
+                }
+                const line = item.line;
+                lines++;
+                const byKind = (totals[line.currency] ??= {});
+                const t = (byKind[line.kind] ??= { count: 0, amountMinor: 0n });
+                t.count++;
+                t.amountMinor += line.amountMinor;
+                if (!periodFrom || line.occurredAt < periodFrom) periodFrom = line.occurredAt;
+                if (!periodTo || line.occurredAt > periodTo) periodTo = line.occurredAt;
+                if (rejected === 0) {
+                  // A promise only when the COPY stream wants the writer to wait.
+                  const wait = write(this.row(prefix, line));
+                  if (wait) await wait;
+                }
               }
-              const line = item.line;
-              lines++;
-              const byKind = (totals[line.currency] ??= {});
-              const t = (byKind[line.kind] ??= { count: 0, amountMinor: 0n });
-              t.count++;
-              t.amountMinor += line.amountMinor;
-              if (!periodFrom || line.occurredAt < periodFrom) periodFrom = line.occurredAt;
-              if (!periodTo || line.occurredAt > periodTo) periodTo = line.occurredAt;
-              if (rejected === 0) await write(this.row(prefix, line));
-              if (lines % PROGRESS_EVERY_LINES === 0) await progress();
+              if (Math.floor(lines / PROGRESS_EVERY_LINES) > Math.floor(before / PROGRESS_EVERY_LINES))
+                await progress();
             }
           });
           if (rejected > 0) throw new RejectedFile();
@@ -278,10 +287,13 @@ export class SettlementImportService {
     );
   }
 
-  /** Opens a COPY stream, hands `fill` a batched writer that respects back-pressure, and waits for the COPY. */
+  /**
+   * Opens a COPY stream and hands `fill` a batching writer: `write(row)` returns a promise only when it sent a batch
+   * and the stream asked to drain (a million awaited writes cost more than the COPY itself). Waits for the COPY.
+   */
   private async copyLines(
     client: PoolClient,
-    fill: (write: (row: string) => Promise<void>) => Promise<void>,
+    fill: (write: (row: string) => Promise<void> | undefined) => Promise<void>,
   ): Promise<void> {
     const stream = client.query(copyFrom(COPY_SQL));
     let streamError: Error | null = null;
@@ -293,18 +305,31 @@ export class SettlementImportService {
       });
     });
     done.catch(() => undefined);
-    let batch = '';
-    const flush = async () => {
-      if (!batch) return;
-      const ok = stream.write(batch);
-      batch = '';
-      if (!ok) await new Promise<void>((resolve) => stream.once('drain', resolve));
+    let rows: string[] = [];
+    let size = 0;
+    const flush = (): Promise<void> | undefined => {
+      if (rows.length === 0) return undefined;
+      const ok = stream.write(rows.join(''));
+      rows = [];
+      size = 0;
+      if (ok) return undefined;
+      // Resolves on an error too: the next write then throws it instead of waiting for a drain that never comes.
+      return new Promise<void>((resolve) => {
+        const go = () => {
+          stream.off('drain', go);
+          stream.off('error', go);
+          resolve();
+        };
+        stream.on('drain', go);
+        stream.on('error', go);
+      });
     };
     try {
-      await fill(async (row) => {
+      await fill((row) => {
         if (streamError) throw streamError;
-        batch += row;
-        if (batch.length >= COPY_BATCH_BYTES) await flush();
+        rows.push(row);
+        size += row.length;
+        return size >= COPY_BATCH_BYTES ? flush() : undefined;
       });
       await flush();
       stream.end();

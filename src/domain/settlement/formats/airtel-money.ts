@@ -7,7 +7,7 @@
  * Currency; Status (TS/SUCCESS/SUCCESSFUL, TF/FAILED, TIP/TA/PENDING/AMBIGUOUS — the codes of the Airtel API);
  * type — Type, Transaction Type; Fee; linked — Original Transaction Id.
  */
-import type { SettlementParseItem, SettlementParseOptions } from '../types';
+import type { SettlementParseBatch, SettlementParseOptions } from '../types';
 import type { SettlementInput } from './common';
 import { parseWalletCsv, type WalletFormat } from './wallet-csv';
 
@@ -54,6 +54,6 @@ export const AIRTEL_MONEY_FORMAT: WalletFormat = {
 export function parseAirtelMoneyCsv(
   chunks: SettlementInput,
   options?: SettlementParseOptions,
-): AsyncGenerator<SettlementParseItem> {
+): AsyncGenerator<SettlementParseBatch> {
   return parseWalletCsv(AIRTEL_MONEY_FORMAT, chunks, options);
 }

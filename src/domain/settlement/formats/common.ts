@@ -9,6 +9,7 @@ import {
   type ParsedSettlementLine,
   type SettlementLineKind,
   type SettlementLineStatus,
+  type SettlementParseBatch,
   type SettlementParseItem,
   type SettlementParseOptions,
 } from '../types';
@@ -48,6 +49,9 @@ export function resolveOptions(options: SettlementParseOptions | undefined): Res
 
 // ---------------------------------------------------------------------------------------------------------------
 // Issues
+
+/** JSON formats hand their items on in batches of this many. */
+export const JSON_BATCH = 5000;
 
 export function issue(lineNumber: number, problems: string[]): SettlementParseItem {
   return { issue: { lineNumber, message: problems.join('; ') } };
@@ -204,18 +208,19 @@ export async function* withProviderHeader<K extends string>(
   scanLimit: number,
   row: (record: CsvRecord, columns: ColumnIndex<K>, width: number) => SettlementParseItem | null,
   onHeader?: (columns: ColumnIndex<K>, fields: string[]) => void,
-): AsyncGenerator<SettlementParseItem> {
+): AsyncGenerator<SettlementParseBatch> {
   const idSets = identifying.map((k) => specs.find((s) => s.key === k)!.aliases);
   let columns: ColumnIndex<K> | null = null;
   let width = 0;
   let first: string[] | null = null;
   let scanned = 0;
   for await (const batch of batches) {
+    const items: SettlementParseBatch = [];
     for (const record of batch) {
       if (columns) {
         if (isBlankRecord(record.fields)) continue;
         const item = row(record, columns, width);
-        if (item) yield item;
+        if (item) items.push(item);
         continue;
       }
       if (isBlankRecord(record.fields)) continue;
@@ -229,6 +234,7 @@ export async function* withProviderHeader<K extends string>(
         resolveColumns(first, specs, 'loose', ` (no header row in the first ${scanLimit} rows)`);
       }
     }
+    if (items.length > 0) yield items;
   }
   if (!columns) {
     if (!first) throw new SettlementParseError('The file is empty');

@@ -22,6 +22,7 @@ import { isKnownCurrency, MoneyError, parseDecimalToMinor } from '../../money';
 import {
   SettlementParseError,
   type SettlementLineKind,
+  type SettlementParseBatch,
   type SettlementParseItem,
   type SettlementParseOptions,
 } from '../types';
@@ -37,6 +38,7 @@ import {
   resolveOptions,
   settlementLine,
   stringValue,
+  JSON_BATCH,
   MAX_ID_LENGTH,
   type SettlementInput,
 } from './common';
@@ -90,7 +92,7 @@ function payoutDate(value: unknown, field: string): Date | null {
 export async function* parseGoCardlessPayoutItems(
   chunks: SettlementInput,
   options?: SettlementParseOptions,
-): AsyncGenerator<SettlementParseItem> {
+): AsyncGenerator<SettlementParseBatch> {
   const opts = resolveOptions(options);
   const doc = await readJsonDocument(chunks, 'GOCARDLESS_PAYOUT_ITEMS');
   if (!isObject(doc) || !Array.isArray(doc.payout_items))
@@ -127,10 +129,14 @@ export async function* parseGoCardlessPayoutItems(
       'The payout items have no dates: include the payout ("payouts", with created_at or arrival_date)',
     );
 
-  for (let i = 0; i < items.length; i++)
-    yield parseItem(items[i], i + 1, currency, fileDate, payoutReference);
+  for (let start = 0; start < items.length; start += JSON_BATCH) {
+    const batch: SettlementParseBatch = [];
+    for (let i = start; i < Math.min(items.length, start + JSON_BATCH); i++)
+      batch.push(parseItem(items[i], i + 1, currency, fileDate, payoutReference));
+    yield batch;
+  }
 
-  if (payout) yield payoutLine(payout, items.length + 1, payoutId, currency, fileDate);
+  if (payout) yield [payoutLine(payout, items.length + 1, payoutId, currency, fileDate)];
 }
 
 function parseItem(

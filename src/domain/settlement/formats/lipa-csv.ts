@@ -17,6 +17,7 @@ import {
   SettlementParseError,
   type SettlementLineKind,
   type SettlementLineStatus,
+  type SettlementParseBatch,
   type SettlementParseItem,
   type SettlementParseOptions,
 } from '../types';
@@ -63,11 +64,12 @@ const STATUSES: ReadonlySet<string> = new Set(SETTLEMENT_LINE_STATUSES);
 export async function* parseLipaCsv(
   chunks: SettlementInput,
   options?: SettlementParseOptions,
-): AsyncGenerator<SettlementParseItem> {
+): AsyncGenerator<SettlementParseBatch> {
   const opts = resolveOptions(options);
   let columns: ColumnIndex<Col> | null = null;
   let width = 0;
   for await (const batch of readCsvBatches(chunks)) {
+    const items: SettlementParseBatch = [];
     for (const record of batch) {
       if (isBlankRecord(record.fields)) continue;
       if (!columns) {
@@ -75,8 +77,9 @@ export async function* parseLipaCsv(
         width = record.fields.length;
         continue;
       }
-      yield parseRow(record, columns, width, opts.payoutReference);
+      items.push(parseRow(record, columns, width, opts.payoutReference));
     }
+    if (items.length > 0) yield items;
   }
   if (!columns)
     throw new SettlementParseError(

@@ -27,6 +27,7 @@ import { readCsvBatches } from '../csv';
 import type {
   SettlementLineKind,
   SettlementLineStatus,
+  SettlementParseBatch,
   SettlementParseItem,
   SettlementParseOptions,
 } from '../types';
@@ -115,7 +116,7 @@ const PAYOUT = /settlement|transfer to bank|withdraw/i;
 export async function* parseMpesaStatement(
   chunks: SettlementInput,
   options?: SettlementParseOptions,
-): AsyncGenerator<SettlementParseItem> {
+): AsyncGenerator<SettlementParseBatch> {
   const opts = resolveOptions(options);
   const currency = opts.currency ?? 'KES';
   yield* withProviderHeader(

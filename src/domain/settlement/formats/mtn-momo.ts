@@ -7,7 +7,7 @@
  * (SUCCESSFUL/SUCCESS/COMPLETED, FAILED/REJECTED/TIMEOUT, PENDING); type — Type, Transaction Type; Fee; linked —
  * Original Transaction Id, Linked Transaction Id.
  */
-import type { SettlementParseItem, SettlementParseOptions } from '../types';
+import type { SettlementParseBatch, SettlementParseOptions } from '../types';
 import type { SettlementInput } from './common';
 import { parseWalletCsv, type WalletFormat } from './wallet-csv';
 
@@ -56,6 +56,6 @@ export const MTN_MOMO_FORMAT: WalletFormat = {
 export function parseMtnMomoCsv(
   chunks: SettlementInput,
   options?: SettlementParseOptions,
-): AsyncGenerator<SettlementParseItem> {
+): AsyncGenerator<SettlementParseBatch> {
   return parseWalletCsv(MTN_MOMO_FORMAT, chunks, options);
 }

@@ -23,6 +23,7 @@ import {
   SettlementParseError,
   type SettlementLineKind,
   type SettlementLineStatus,
+  type SettlementParseBatch,
   type SettlementParseItem,
   type SettlementParseOptions,
 } from '../types';
@@ -37,6 +38,7 @@ import {
   resolveOptions,
   settlementLine,
   stringValue,
+  JSON_BATCH,
   MAX_ID_LENGTH,
   type SettlementInput,
 } from './common';
@@ -101,7 +103,7 @@ function sourceIds(source: unknown): { id: string | null; linked: string | null 
 export async function* parseStripeBalanceTransactions(
   chunks: SettlementInput,
   options?: SettlementParseOptions,
-): AsyncGenerator<SettlementParseItem> {
+): AsyncGenerator<SettlementParseBatch> {
   const opts = resolveOptions(options);
   const list = items(await readJsonDocument(chunks, 'STRIPE_BALANCE_TRANSACTIONS'));
 
@@ -110,7 +112,12 @@ export async function* parseStripeBalanceTransactions(
     payouts.length === 1 ? sourceIds((payouts[0] as Record<string, unknown>).source).id : null;
   const defaultPayout = filePayout ?? opts.payoutReference;
 
-  for (let i = 0; i < list.length; i++) yield parseItem(list[i], i + 1, defaultPayout);
+  for (let start = 0; start < list.length; start += JSON_BATCH) {
+    const batch: SettlementParseBatch = [];
+    for (let i = start; i < Math.min(list.length, start + JSON_BATCH); i++)
+      batch.push(parseItem(list[i], i + 1, defaultPayout));
+    yield batch;
+  }
 }
 
 function parseItem(item: unknown, lineNumber: number, defaultPayout: string | null): SettlementParseItem {

@@ -24,6 +24,7 @@ import {
   SettlementParseError,
   type SettlementLineKind,
   type SettlementLineStatus,
+  type SettlementParseBatch,
   type SettlementParseItem,
   type SettlementParseOptions,
 } from '../types';
@@ -83,7 +84,7 @@ export async function* parseWalletCsv(
   format: WalletFormat,
   chunks: SettlementInput,
   options?: SettlementParseOptions,
-): AsyncGenerator<SettlementParseItem> {
+): AsyncGenerator<SettlementParseBatch> {
   const opts = resolveOptions(options);
   const labels = {
     id: label(format, 'id'),
