@@ -63,6 +63,7 @@ const PARAM_NAMES = [
   'grace',
   'lenderMissing',
   'lenderChecked',
+  'imports',
 ] as const;
 type ParamName = (typeof PARAM_NAMES)[number];
 const PARAM_PATTERN = new RegExp(`(?<![:\\w]):(${PARAM_NAMES.join('|')})\\b`, 'g');
@@ -164,6 +165,7 @@ export class ReconciliationService {
         })),
       ),
       lenderChecked: lender !== null,
+      imports: await this.importsFor(organizationId, run, opts.dateToleranceSeconds),
     };
     const started = process.hrtime.bigint();
     const timings: Record<string, number> = {};
@@ -216,6 +218,25 @@ export class ReconciliationService {
    * transactions from the lender and reports the repayments it no longer lists, or lists as reversed (someone
    * undid them at the lender, outside Lipa). Loans that cannot be read are counted, not reported as missing.
    */
+  /**
+   * The source's completed imports whose period overlaps the run's (widened by the date tolerance). Read once, so
+   * every step sees the same lines even if another import completes while the run is under way.
+   */
+  private async importsFor(organizationId: string, run: ReconciliationRun, dateTolSeconds: number) {
+    const tol = dateTolSeconds * 1000;
+    const rows = await this.orm.em.getConnection().execute<Array<{ id: string }>>(
+      `select id from settlement_import where organization_id = ? and payment_source_id = ? and status = 'COMPLETED'
+         and period_from < ? and period_to >= ? order by id`,
+      [
+        organizationId,
+        run.paymentSource.id,
+        new Date(run.periodTo.getTime() + tol),
+        new Date(run.periodFrom.getTime() - tol),
+      ],
+    );
+    return rows.map((r) => r.id);
+  }
+
   private async checkLender(organizationId: string, run: ReconciliationRun): Promise<LenderCheck> {
     const rows = await this.orm.em.getConnection().execute<
       Array<{
