@@ -474,4 +474,42 @@ describe('reconciliation: import, run, discrepancies', () => {
     const foreignRun = await hub.gql(RUN, { i: { sourceId, ...period } }, other.adminKey);
     expect(foreignRun.body.errors?.[0]?.extensions?.code).toBe('NOT_FOUND');
   });
+
+  it('refreshes settlement_line statistics after a big import, so the run that follows is planned on them', async () => {
+    const lastAnalyze = async () => {
+      const [row] = await hub.runtime.orm.em
+        .getConnection()
+        .execute<Array<{ at: Date | null }>>(
+          `select greatest(last_analyze, last_autoanalyze) as at from pg_stat_user_tables where relname = 'settlement_line'`,
+        );
+      return row?.at ? new Date(row.at).getTime() : 0;
+    };
+    const before = await lastAnalyze();
+    // 10,000 lines (the threshold) for the other organization's source, a year back: no other test sees them.
+    const yearAgo = Date.now() - 365 * 86_400_000;
+    const rows = Array.from({ length: 10_000 }, (_, i) => [
+      `BIG-${i}`,
+      'PAYMENT',
+      '1000',
+      'UGX',
+      new Date(yearAgo + i * 1000).toISOString(),
+      `LN-${i}`,
+      '',
+    ]);
+    const res = await hub.gql(
+      IMPORT,
+      { i: { sourceId: otherSourceId, format: 'LIPA_CSV', content: csv([HEADER, ...rows]) } },
+      other.adminKey,
+    );
+    expect(res.body.errors).toBeUndefined();
+    expect(res.body.data.importSettlement).toMatchObject({ status: 'COMPLETED', linesRead: 10_000 });
+    // The statistics view is updated asynchronously; the analyze itself finished before the import answered.
+    await until(async () => ((await lastAnalyze()) > before ? true : null), 5000);
+    const [stats] = await hub.runtime.orm.em
+      .getConnection()
+      .execute<Array<{ n: number }>>(
+        `select count(*)::int as n from pg_stats where tablename = 'settlement_line' and attname = 'import_id'`,
+      );
+    expect(stats.n).toBe(1);
+  });
 });
