@@ -6,6 +6,8 @@
  *   :org organization id   :source payment source id   :from period from   :to period to (exclusive)
  *   :tolMinor amount tolerance in minor units   :tolBp amount tolerance in basis points of the payment amount
  *   :dateTol date tolerance in seconds   :run reconciliation run id   :grace lender grace in seconds
+ *   :imports the ids of the source's completed imports whose period overlaps the run's (read once, before the steps)
+ *   :lenderMissing what the lender check found (JSON)   :lenderChecked whether the lender was read
  *
  * Statement lines are read straight from settlement_line (twice: for repeats, then for outcomes), never copied.
  *
