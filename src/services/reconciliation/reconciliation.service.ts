@@ -214,11 +214,6 @@ export class ReconciliationService {
   }
 
   /**
-   * The lender leg of the three-way match: for payments of this source posted in the period, re-reads each loan's
-   * transactions from the lender and reports the repayments it no longer lists, or lists as reversed (someone
-   * undid them at the lender, outside Lipa). Loans that cannot be read are counted, not reported as missing.
-   */
-  /**
    * The source's completed imports whose period overlaps the run's (widened by the date tolerance). Read once, so
    * every step sees the same lines even if another import completes while the run is under way.
    */
@@ -237,6 +232,11 @@ export class ReconciliationService {
     return rows.map((r) => r.id);
   }
 
+  /**
+   * The lender leg of the three-way match: for payments of this source posted in the period, re-reads each loan's
+   * transactions from the lender and reports the repayments it no longer lists, or lists as reversed (someone
+   * undid them at the lender, outside Lipa). Loans that cannot be read are counted, not reported as missing.
+   */
   private async checkLender(organizationId: string, run: ReconciliationRun): Promise<LenderCheck> {
     const rows = await this.orm.em.getConnection().execute<
       Array<{

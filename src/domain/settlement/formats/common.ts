@@ -51,7 +51,20 @@ export function resolveOptions(options: SettlementParseOptions | undefined): Res
 // Issues
 
 /** JSON formats hand their items on in batches of this many. */
-export const JSON_BATCH = 5000;
+const JSON_BATCH = 5000;
+
+/** `items` read by `read(item, lineNumber)` (1-based), handed on {@link JSON_BATCH} at a time. */
+export function* inBatches<T>(
+  items: readonly T[],
+  read: (item: T, lineNumber: number) => SettlementParseItem,
+): Generator<SettlementParseBatch> {
+  for (let start = 0; start < items.length; start += JSON_BATCH) {
+    const end = Math.min(items.length, start + JSON_BATCH);
+    const batch: SettlementParseBatch = [];
+    for (let i = start; i < end; i++) batch.push(read(items[i], i + 1));
+    yield batch;
+  }
+}
 
 export function issue(lineNumber: number, problems: string[]): SettlementParseItem {
   return { issue: { lineNumber, message: problems.join('; ') } };

@@ -38,7 +38,7 @@ import {
   resolveOptions,
   settlementLine,
   stringValue,
-  JSON_BATCH,
+  inBatches,
   MAX_ID_LENGTH,
   type SettlementInput,
 } from './common';
@@ -129,12 +129,7 @@ export async function* parseGoCardlessPayoutItems(
       'The payout items have no dates: include the payout ("payouts", with created_at or arrival_date)',
     );
 
-  for (let start = 0; start < items.length; start += JSON_BATCH) {
-    const batch: SettlementParseBatch = [];
-    for (let i = start; i < Math.min(items.length, start + JSON_BATCH); i++)
-      batch.push(parseItem(items[i], i + 1, currency, fileDate, payoutReference));
-    yield batch;
-  }
+  yield* inBatches(items, (item, n) => parseItem(item, n, currency, fileDate, payoutReference));
 
   if (payout) yield [payoutLine(payout, items.length + 1, payoutId, currency, fileDate)];
 }

@@ -38,7 +38,7 @@ import {
   resolveOptions,
   settlementLine,
   stringValue,
-  JSON_BATCH,
+  inBatches,
   MAX_ID_LENGTH,
   type SettlementInput,
 } from './common';
@@ -112,12 +112,7 @@ export async function* parseStripeBalanceTransactions(
     payouts.length === 1 ? sourceIds((payouts[0] as Record<string, unknown>).source).id : null;
   const defaultPayout = filePayout ?? opts.payoutReference;
 
-  for (let start = 0; start < list.length; start += JSON_BATCH) {
-    const batch: SettlementParseBatch = [];
-    for (let i = start; i < Math.min(list.length, start + JSON_BATCH); i++)
-      batch.push(parseItem(list[i], i + 1, defaultPayout));
-    yield batch;
-  }
+  yield* inBatches(list, (item, n) => parseItem(item, n, defaultPayout));
 }
 
 function parseItem(item: unknown, lineNumber: number, defaultPayout: string | null): SettlementParseItem {
