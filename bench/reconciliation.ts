@@ -277,7 +277,9 @@ async function runScenario(s: Scenario): Promise<Array<Record<string, string | n
   } finally {
     rss.stop();
     await hub.stop();
-    await dropDatabase(dbName);
+    // BENCH_KEEP_DB=1 keeps the scenario's database for a closer look at its plans (dropped by the next run).
+    if (process.env.BENCH_KEEP_DB) out(`kept database ${databaseUrl} (organization ${orgId})`);
+    else await dropDatabase(dbName);
   }
 }
 

@@ -36,6 +36,13 @@ export class ReconciliationRun extends TenantEntity {
   @Property({ type: 'text', nullable: true })
   createdBy?: string | null;
 
+  /**
+   * The settlement imports the run read (set when it completes). With them, `reconciliation_line_outcome` rebuilds
+   * the outcome of every line, including the plain matches the run does not record one by one.
+   */
+  @Property({ type: 'text[]', nullable: true })
+  importIds?: string[] | null;
+
   /** The tolerances the run used: `{ amountToleranceMinor, amountToleranceBasisPoints, dateToleranceSeconds }`. */
   @Property({ type: 'jsonb', nullable: true })
   options?: Record<string, unknown> | null;

@@ -131,7 +131,20 @@ describe('reconciliation against generated ground truth', () => {
 
     // Statement lines with what this run concluded about each.
     const LINES = `with l as (select s.*, r.outcome as match_status, r.payment_id from settlement_line s
-      join reconciliation_line r on r.settlement_line_id = s.id and r.reconciliation_run_id = '${run.id}')`;
+      join reconciliation_line_outcome r on r.settlement_line_id = s.id and r.reconciliation_run_id = '${run.id}')`;
+    // The view gives every in-period line its outcome, the plain matches the run did not store included.
+    const viewOutcomes = await sql<{ k: string; n: number }>(
+      `${LINES} select kind || ':' || match_status as k, count(*)::int as n from l where payment_source_id = $1
+        group by 1`,
+      [sourceId],
+    );
+    expect(Object.fromEntries(viewOutcomes.map((r) => [r.k, r.n]))).toEqual(truth.lineOutcomes);
+    const [stored] = await sql<{ n: number }>(
+      'select count(*)::int as n from reconciliation_line where reconciliation_run_id = $1',
+      [run.id],
+    );
+    expect(stored.n).toBeLessThan((truth.lineOutcomes['PAYMENT:MATCHED'] ?? 0) / 4);
+
     // Precision on exact-reference pairs: every line matched by transaction id is paired with that very payment.
     const [pairs] = await sql<{ matched: number; wrong: number; shared: number }>(
       `${LINES} select count(*)::int as matched,

@@ -311,13 +311,32 @@ describe('reconciliation: import, run, discrepancies', () => {
     const em = scopedFork(hub.runtime.orm.em, org.orgId);
     expect(await reconEvents('discrepancy.opened')).toBe(5);
     const tx1 = await em.findOneOrFail(SettlementLine, { providerTransactionId: 'TX-1' });
-    const tx1Result = await em.findOneOrFail(ReconciliationLine, {
-      reconciliationRunId: runId,
-      settlementLineId: tx1.id,
-    });
+    // TX-1 matched plainly (same id, same amount): the run does not record it one by one, the view rebuilds it.
+    expect(await em.count(ReconciliationLine, { reconciliationRunId: runId, settlementLineId: tx1.id })).toBe(
+      0,
+    );
+    const outcomes = await em
+      .getConnection()
+      .execute<
+        Array<{ settlement_line_id: string; outcome: string; rule: string | null; payment_id: string | null }>
+      >(
+        `select settlement_line_id, outcome, rule, payment_id from reconciliation_line_outcome
+          where reconciliation_run_id = ? order by settlement_line_id`,
+        [runId],
+      );
+    const tx1Result = outcomes.find((o) => BigInt(o.settlement_line_id) === tx1.id);
     expect(tx1Result).toMatchObject({ outcome: 'MATCHED', rule: 'TRANSACTION_ID' });
-    expect(tx1Result.paymentId).toBe((await em.findOneOrFail(Payment, { providerTransactionId: 'TX-1' })).id);
-    expect(await em.count(ReconciliationLine, { reconciliationRunId: runId })).toBe(9);
+    expect(tx1Result?.payment_id).toBe(
+      (await em.findOneOrFail(Payment, { providerTransactionId: 'TX-1' })).id,
+    );
+    // Every in-period line once; only the lines that did not match plainly are stored.
+    expect(outcomes).toHaveLength(9);
+    expect(new Set(outcomes.map((o) => o.settlement_line_id)).size).toBe(9);
+    const stored = await em.find(ReconciliationLine, { reconciliationRunId: runId });
+    expect(stored.length).toBe(
+      outcomes.filter((o) => o.outcome !== 'MATCHED' || o.rule !== 'TRANSACTION_ID').length,
+    );
+    expect(stored.length).toBeLessThan(9);
 
     // The payment shows its own discrepancy.
     const tx3 = await em.findOneOrFail(Payment, { providerTransactionId: 'TX-3' });
@@ -456,6 +475,24 @@ describe('reconciliation: import, run, discrepancies', () => {
     });
     const em = scopedFork(hub.runtime.orm.em, org.orgId);
     expect(await em.count(AuditLog, { action: 'discrepancy.cleared' })).toBe(1);
+    // Line by line: the later file's copies were counted under the first file; only TX-5 is new, and matched.
+    const byImport = await em
+      .getConnection()
+      .execute<Array<{ import_id: string; ptx: string; outcome: string }>>(
+        `select l.import_id, l.provider_transaction_id as ptx, o.outcome
+         from reconciliation_line_outcome o join settlement_line l on l.id = o.settlement_line_id
+        where o.reconciliation_run_id = ?`,
+        [run.id],
+      );
+    const second = byImport.filter((r) => r.import_id === imp.id);
+    expect(second.find((r) => r.ptx === 'TX-5')?.outcome).toBe('MATCHED');
+    // (A fee line carries no transaction id, so nothing tells its copy apart: it is counted in both files.)
+    const copies = second.filter((r) => r.ptx !== 'TX-5' && r.ptx !== null);
+    expect(copies).toHaveLength(8);
+    expect(copies.every((r) => r.outcome === 'COUNTED_IN_EARLIER_IMPORT')).toBe(true);
+    const first = byImport.filter((r) => r.import_id === importId);
+    expect(first).toHaveLength(copies.length + 1);
+    expect(first.some((r) => r.outcome === 'COUNTED_IN_EARLIER_IMPORT')).toBe(false);
     const ugx = run.summary.find((s: { currency: string }) => s.currency === 'UGX');
     expect(BigInt(ugx.matched.amountMinor) + BigInt(ugx.unmatched.amountMinor)).toBe(
       BigInt(ugx.statementTotal.amountMinor),

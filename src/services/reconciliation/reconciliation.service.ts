@@ -181,12 +181,14 @@ export class ReconciliationService {
           const s = { ...(await this.collectStats(client)), lender };
           const elapsedMs = Number(process.hrtime.bigint() - started) / 1e6;
           await client.query(
-            `update reconciliation_run set status = 'COMPLETED', stats = $2, completed_at = now(), updated_at = now()
+            `update reconciliation_run set status = 'COMPLETED', stats = $2, import_ids = $4, completed_at = now(),
+                    updated_at = now()
              where id = $1 and organization_id = $3`,
             [
               run.id,
               JSON.stringify({ ...s, elapsedMs: Math.round(elapsedMs), stepMs: roundedTimings(timings) }),
               organizationId,
+              values.imports,
             ],
           );
           return s;

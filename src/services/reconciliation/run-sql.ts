@@ -20,10 +20,13 @@
  *            payments Lipa knows only by request, a fuzzy pass (account reference + amount and date within
  *            tolerance) that accepts a pair only when it is the single candidate on both sides.
  *   r_payout payout lines (1:N): the payout amount against what its items say Lipa received, less fees/refunds.
- *   r_lipa   Lipa's payments in the period (received, not pending or failed): those no line covers are
- *            MISSING_IN_SETTLEMENT; those covered and matched to a loan but still not posted after the grace period
- *            are MISSING_IN_LENDER.
+ *   r_lipa   Lipa's payments in the period (received, not pending or failed) that raise something: those no line
+ *            covers are MISSING_IN_SETTLEMENT; those covered and matched to a loan but still not posted after the
+ *            grace period are MISSING_IN_LENDER. r_lipa_total has the totals of all of them per currency.
  *   r_disc   the discrepancies to upsert (dedupe key per line or payment, so runs never duplicate them).
+ *
+ * Written: the discrepancies with their events, and reconciliation_line for every in-period line that did not match
+ * plainly (the view reconciliation_line_outcome adds the plain matches back from the run's imports).
  */
 
 /** Tolerance of one pair: the larger of the absolute and the relative allowance (integer division: floor). */
@@ -114,9 +117,11 @@ group by 1, 2 having count(*) > 1`,
     name: 'repeated lines',
     sql: `
 create temp table r_repeat on commit drop as
-select r.id, row_number() over (partition by r.kind, r.line_key, r.import_id order by r.id) as rn,
+select r.id, r.in_period, row_number() over (partition by r.kind, r.line_key, r.import_id order by r.id) as rn,
        dense_rank() over (partition by r.kind, r.line_key order by r.import_id) as import_rank
-from (select l.id, l.kind, l.import_id, ${LINE_KEY} as line_key from settlement_line l where ${LINES}) r
+from (select l.id, l.kind, l.import_id, ${LINE_KEY} as line_key,
+             (l.occurred_at >= :from::timestamptz and l.occurred_at < :to::timestamptz) as in_period
+      from settlement_line l where ${LINES}) r
 join r_repeat_key k on k.kind = r.kind and k.line_key = r.line_key`,
   },
   { name: 'analyze repeated lines', sql: `analyze r_repeat` },
@@ -131,6 +136,7 @@ select l.id as line_id, l.kind, l.provider_transaction_id as ptx, l.amount_minor
        l.occurred_at, l.reference, l.import_id, l.line_number, coalesce(rr.rn, 1) as rn, p.id as payment_id,
        case when p.id is not null then 'TRANSACTION_ID' end as rule,
        p.amount_minor as pay_amount, p.currency as pay_currency, p.status as pay_status, p.loan_account_id,
+       (p.received_at >= :from::timestamptz and p.received_at < :to::timestamptz) as pay_in_period,
        ${outcome(
          { kind: 'l.kind', currency: 'l.currency', amount: 'l.amount_minor', rn: 'coalesce(rr.rn, 1)' },
          {
@@ -161,6 +167,7 @@ where ${LINES} and (rr.import_rank is null or rr.import_rank = 1)`,
 update r_out o
    set payment_id = f.payment_id, rule = 'REFERENCE_AMOUNT_DATE', pay_amount = f.pay_amount,
        pay_currency = f.pay_currency, pay_status = f.pay_status, loan_account_id = f.loan_account_id,
+       pay_in_period = f.pay_in_period,
        outcome = ${outcome(
          { kind: 'o.kind', currency: 'o.currency', amount: 'o.amount_minor', rn: 'o.rn' },
          {
@@ -177,7 +184,8 @@ from (
   -- already paired: one pass over r_out instead of an anti-join of every payment against every line.
   with c as materialized (
     select u.line_id, p.id as payment_id, p.amount_minor as pay_amount, p.currency as pay_currency,
-           p.status as pay_status, p.reconciliation_state as pay_state, p.loan_account_id
+           p.status as pay_status, p.reconciliation_state as pay_state, p.loan_account_id,
+           (p.received_at >= :from::timestamptz and p.received_at < :to::timestamptz) as pay_in_period
     from r_out u
     join payment p on p.organization_id = :org and p.payment_source_id = :source
                   and p.account_reference = u.reference and p.currency = u.currency
@@ -226,16 +234,38 @@ update r_out o set outcome = case
 from r_payout p where p.line_id = o.line_id`,
   },
   {
+    // Only the payments that raise something: not settled, or settled and matched but still not posted. Totals come
+    // from the next step and r_out, so a million settled payments are not copied into a table to be counted.
     name: 'lipa payments in period',
     sql: `
 create temp table r_lipa on commit drop as
 select p.id as payment_id, p.provider_transaction_id as ptx, p.amount_minor, p.currency, p.received_at,
-       p.status, p.reconciliation_state, p.loan_account_id, p.updated_at,
-       exists (select 1 from r_out o where o.payment_id = p.id and o.kind = 'PAYMENT') as settled
+       p.status, p.reconciliation_state, p.loan_account_id, p.updated_at, (o.payment_id is not null) as settled
+from payment p
+-- A payment is paired with one statement payment line at most (first line of a transaction id; a fuzzy pair only
+-- takes a payment nothing else paired), so this join never repeats a payment; one hash, where EXISTS built two.
+left join r_out o on o.payment_id = p.id and o.kind = 'PAYMENT'
+where p.organization_id = :org and p.payment_source_id = :source
+  and p.received_at >= :from::timestamptz and p.received_at < :to::timestamptz
+  and p.status not in ('PENDING', 'FAILED')
+  and (o.payment_id is null
+       or (p.status = 'SUCCEEDED' and p.loan_account_id is not null and p.reconciliation_state = 'MATCHED'
+           and p.updated_at < now() - make_interval(secs => :grace::int)))`,
+  },
+  {
+    name: 'lipa totals in period',
+    sql: `
+create temp table r_lipa_total on commit drop as
+select p.currency, count(*)::int as count, sum(p.amount_minor) as amount_minor,
+       count(*) filter (where p.reconciliation_state in ('POSTED', 'REVERSED_IN_LENDER'))::int as posted_count,
+       coalesce(sum(p.amount_minor) filter (where p.reconciliation_state in ('POSTED', 'REVERSED_IN_LENDER')), 0)
+         as posted_minor,
+       count(*) filter (where p.loan_account_id is null)::int as without_loan_count
 from payment p
 where p.organization_id = :org and p.payment_source_id = :source
   and p.received_at >= :from::timestamptz and p.received_at < :to::timestamptz
-  and p.status not in ('PENDING', 'FAILED')`,
+  and p.status not in ('PENDING', 'FAILED')
+group by p.currency`,
   },
   {
     name: 'discrepancies to raise',
@@ -303,10 +333,7 @@ select case when not l.settled then 'MISSING_IN_SETTLEMENT' else 'MISSING_IN_LEN
        jsonb_build_object('payment', jsonb_build_object('id', l.payment_id, 'providerTransactionId', l.ptx,
          'amountMinor', l.amount_minor::text, 'currency', l.currency, 'status', l.status,
          'reconciliationState', l.reconciliation_state, 'receivedAt', l.received_at))
-from r_lipa l
-where not l.settled
-   or (l.status = 'SUCCEEDED' and l.loan_account_id is not null and l.reconciliation_state = 'MATCHED'
-       and l.updated_at < now() - make_interval(secs => :grace::int))`,
+from r_lipa l`,
   },
   { name: 'keyed lookups', sql: `select set_config('enable_nestloop', 'on', true)` },
   {
@@ -387,10 +414,17 @@ select lipa_id('aud', row_number() over (order by c.id), (select lipa_id_time())
 from cleared c`,
   },
   {
+    // Every in-period line but the plain matches (a payment paired by the rail's id at the same amount, nearly all
+    // of a statement): the view reconciliation_line_outcome rebuilds those from the run's imports. Lines a later,
+    // overlapping import repeats are recorded too: they were counted under the earlier import.
     name: 'record outcomes per statement line',
     sql: `
 insert into reconciliation_line (reconciliation_run_id, settlement_line_id, organization_id, outcome, rule, payment_id)
-select :run, o.line_id, :org, o.outcome, o.rule, o.payment_id from r_out o where o.in_period`,
+select :run, o.line_id, :org, o.outcome, o.rule, o.payment_id from r_out o
+where o.in_period and not (o.kind = 'PAYMENT' and o.outcome = 'MATCHED' and o.rule = 'TRANSACTION_ID')
+union all
+select :run, rr.id, :org, 'COUNTED_IN_EARLIER_IMPORT', null, null from r_repeat rr
+where rr.in_period and rr.import_rank > 1`,
   },
 ];
 
@@ -400,15 +434,17 @@ export const STATS_SQL = {
 select outcome, kind, currency, count(*)::int as count, sum(amount_minor)::text as amount_minor,
        sum(case when pay_amount is null then 0 else abs(pay_amount - amount_minor) end)::text as drift_minor
 from r_out where in_period group by outcome, kind, currency order by outcome, kind, currency`,
+  // Settled: the in-period payments a statement line paired (each at most once, see r_out).
   lipa: `
-select currency, count(*)::int as count, sum(amount_minor)::text as amount_minor,
-       count(*) filter (where settled)::int as settled_count,
-       coalesce(sum(amount_minor) filter (where settled), 0)::text as settled_minor,
-       count(*) filter (where reconciliation_state in ('POSTED', 'REVERSED_IN_LENDER'))::int as posted_count,
-       coalesce(sum(amount_minor) filter (where reconciliation_state in ('POSTED', 'REVERSED_IN_LENDER')), 0)::text
-         as posted_minor,
-       count(*) filter (where loan_account_id is null)::int as without_loan_count
-from r_lipa group by currency order by currency`,
+select t.currency, t.count, t.amount_minor::text, coalesce(s.settled_count, 0) as settled_count,
+       coalesce(s.settled_minor, 0)::text as settled_minor, t.posted_count, t.posted_minor::text,
+       t.without_loan_count
+from r_lipa_total t
+left join (select pay_currency, count(*)::int as settled_count, sum(pay_amount) as settled_minor from r_out
+           where kind = 'PAYMENT' and payment_id is not null and pay_in_period
+             and pay_status not in ('PENDING', 'FAILED')
+           group by pay_currency) s on s.pay_currency = t.currency
+order by t.currency`,
   discrepancies: `
 select type, currency, count(*)::int as count, coalesce(sum(amount_minor), 0)::text as amount_minor
 from r_disc group by type, currency order by type, currency`,
