@@ -13,6 +13,7 @@ export const PERMISSIONS = {
   readLoans: ['ADMIN', 'FINANCE', 'SUPERVISOR', 'AGENT'],
   readPayments: ['ADMIN', 'FINANCE', 'SUPERVISOR', 'AGENT', 'PARTNER'],
   requestPayment: ['ADMIN', 'SUPERVISOR', 'AGENT'],
+  recordPromises: ['ADMIN', 'SUPERVISOR', 'AGENT'],
   reversePayment: ['ADMIN', 'FINANCE'],
   reconcile: ['ADMIN', 'FINANCE'],
   readDiscrepancies: ['ADMIN', 'FINANCE', 'SUPERVISOR', 'AGENT'],

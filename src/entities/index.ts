@@ -15,7 +15,7 @@ import { PaymentAllocation } from './payment-allocation.entity';
 import { PaymentRequest } from './payment-request.entity';
 import { PaymentSource } from './payment-source.entity';
 import { Payment } from './payment.entity';
-import { PromiseToPay } from './promise-to-pay.entity';
+import { PromiseToPay, PromiseToPayMatch } from './promise-to-pay.entity';
 import { ReconciliationLine } from './reconciliation-line.entity';
 import { ReconciliationRun } from './reconciliation-run.entity';
 import { Reversal } from './reversal.entity';
@@ -45,6 +45,7 @@ export {
   PaymentSource,
   Payment,
   PromiseToPay,
+  PromiseToPayMatch,
   ReconciliationLine,
   ReconciliationRun,
   Reversal,
@@ -73,6 +74,7 @@ export const ENTITIES = [
   SettlementImport,
   SettlementLine,
   PromiseToPay,
+  PromiseToPayMatch,
   ContactAttempt,
   OutboxEvent,
   WebhookEndpoint,

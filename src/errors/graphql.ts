@@ -39,14 +39,27 @@ export function connectorErrorToAppError(err: ConnectorError): AppError {
   }
 }
 
+/** class-validator's error tree: nested inputs (`amount: MoneyInput`) report their problems as children. */
+interface FieldValidationError {
+  property: string;
+  constraints?: Record<string, string>;
+  children?: FieldValidationError[];
+}
+
+function validationMessages(errors: readonly FieldValidationError[]): string[] {
+  return errors.flatMap((e) => [
+    ...Object.values(e.constraints ?? {}),
+    ...validationMessages(e.children ?? []),
+  ]);
+}
+
 /** Maps anything thrown during a request to a public code and a safe message. The one place this happens. */
 export function toAppError(raw: unknown): AppError | null {
   const err = unwrapResolverError(raw);
   if (err instanceof AppError) return err;
   if (err instanceof ArgumentValidationError) {
-    const fields = err.extensions.validationErrors as
-      Array<{ property: string; constraints?: Record<string, string> }> | undefined;
-    const messages = (fields ?? []).flatMap((f) => Object.values(f.constraints ?? {}));
+    const fields = err.extensions.validationErrors as FieldValidationError[] | undefined;
+    const messages = validationMessages(fields ?? []);
     return new AppError('BAD_USER_INPUT', messages.length ? messages.join('; ') : 'Invalid input', {
       details: { fields: (fields ?? []).map((f) => f.property) },
     });

@@ -1,5 +1,6 @@
 import type { Job, Processor } from 'bullmq';
 import { sweepOverdueExpectations } from '../services/expectations';
+import { sweepPromises } from '../services/promises';
 import type { Services } from '../services/container';
 import {
   QUEUE_NAMES,
@@ -129,6 +130,7 @@ export function buildProcessors(services: Services): ProcessorMap {
             requeued: await sweepInbox(services),
             postings: await sweepPostings(services),
             overdueExpectations: await sweepOverdueExpectations(services.orm),
+            brokenPromises: await sweepPromises(services.orm),
           };
         case 'schedule-syncs':
           return { scheduled: await services.sync.scheduleDueSyncs(services.config.syncIntervalSeconds) };

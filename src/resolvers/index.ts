@@ -8,6 +8,7 @@ import { PaymentResolver } from './payment.resolver';
 import { SourceResolver } from './source.resolver';
 import { SyncResolver } from './sync.resolver';
 import { PaymentRequestResolver } from './payment-request.resolver';
+import { LoanAccountPromisesResolver, PromiseToPayResolver } from './promise-to-pay.resolver';
 import {
   DiscrepancyFieldsResolver,
   LoanAccountDiscrepanciesResolver,
@@ -31,4 +32,6 @@ export const RESOLVERS: NonEmptyArray<Function> = [
   LoanAccountDiscrepanciesResolver,
   ExpectedPaymentResolver,
   LoanAccountExpectationsResolver,
+  PromiseToPayResolver,
+  LoanAccountPromisesResolver,
 ];

@@ -2,6 +2,8 @@ import DataLoader from 'dataloader';
 import type { Borrower } from '../entities/borrower.entity';
 import type { Installment } from '../entities/installment.entity';
 import { LoanAccount } from '../entities/loan-account.entity';
+import type { PromiseToPay } from '../entities/promise-to-pay.entity';
+import { promisesOfLoans } from '../services/promises';
 import type { Scope } from '../services/scope';
 import type { Services } from '../services/container';
 import type { UnpostedAmounts } from '../services/loan-query.service';
@@ -12,6 +14,7 @@ export interface Loaders {
   installments: DataLoader<string, Installment[]>;
   borrower: DataLoader<string, Borrower | null>;
   loanAccount: DataLoader<string, LoanAccount | null>;
+  promisesToPay: DataLoader<string, PromiseToPay[]>;
 }
 
 export function createLoaders(services: Services, scope: () => Scope): Loaders {
@@ -32,6 +35,10 @@ export function createLoaders(services: Services, scope: () => Scope): Loaders {
       const rows = await scope().em.find(LoanAccount, { id: { $in: [...ids] } });
       const map = new Map(rows.map((r) => [r.id, r]));
       return ids.map((id) => map.get(id) ?? null);
+    }),
+    promisesToPay: new DataLoader(async (ids) => {
+      const map = await promisesOfLoans(scope(), ids);
+      return ids.map((id) => map.get(id) ?? []);
     }),
   };
 }

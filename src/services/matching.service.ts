@@ -13,6 +13,7 @@ import type { Logger } from '../logger';
 import { audit } from './audit';
 import { scopedFork, type Scope } from './scope';
 import { applyPaymentToExpectations } from './expectations';
+import { applyPaymentToPromises } from './promises';
 
 interface CandidateRow {
   id: string;
@@ -122,6 +123,7 @@ export class MatchingService {
         p.loanAccount = tx.getReference(LoanAccount, decision.loanId);
         p.reconciliationState = 'MATCHED';
         await applyPaymentToExpectations(tx, organizationId, p, decision.loanId);
+        await applyPaymentToPromises(tx, organizationId, p, decision.loanId);
         p.matchRule = decision.rule;
         p.matchEvidence = decision.evidence;
         recordEvent(tx, {
@@ -188,6 +190,7 @@ export class MatchingService {
       p.loanAccount = tx.getReference(LoanAccount, loan.id);
       p.reconciliationState = 'MATCHED';
       await applyPaymentToExpectations(tx, scope.principal.organizationId, p, loan.id);
+      await applyPaymentToPromises(tx, scope.principal.organizationId, p, loan.id);
       p.matchRule = 'MANUAL';
       p.matchEvidence = { matchedBy: scope.principal.actorId };
       p.postingError = null;

@@ -19,6 +19,7 @@ import type { EntityManager } from '@mikro-orm/postgresql';
 import { scopedFork } from './scope';
 import type { SourceService } from './source.service';
 import { releasePaymentFromExpectations } from './expectations';
+import { releasePaymentFromPromises } from './promises';
 
 type PaymentEvent = Extract<RailEvent, { kind: 'PAYMENT' }>;
 type ReversalEvent = Extract<RailEvent, { kind: 'REVERSAL' }>;
@@ -380,8 +381,10 @@ export class PaymentEventService {
     }
     payment.refundedMinor = refunded;
     payment.status = target;
-    // What the payment covered of the loan's installments is taken back, re-opening them.
+    // What the payment covered of the loan's installments and promises is taken back, re-opening (or, once the
+    // promise's window has closed, breaking) them.
     await releasePaymentFromExpectations(em, payment.id, reversal.amountMinor);
+    await releasePaymentFromPromises(em, payment.id, reversal.amountMinor);
     // A posted payment must now be undone at the lender (the posting service does that, exactly once).
     const mustUndo = payment.reconciliationState === 'POSTED';
     if (mustUndo) {

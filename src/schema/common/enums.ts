@@ -8,6 +8,7 @@ import {
   LOAN_STATUSES,
   PAYMENT_REQUEST_STATUSES,
   PAYMENT_STATUSES,
+  PROMISE_STATUSES,
   RAIL_KINDS,
   RECONCILIATION_STATES,
   ROLES,
@@ -35,6 +36,7 @@ export const SyncRunStatusEnum = enumOf(SYNC_RUN_STATUSES);
 export const PaymentRequestStatusEnum = enumOf(PAYMENT_REQUEST_STATUSES);
 export const SettlementFormatEnum = enumOf(SETTLEMENT_FORMATS);
 export const ExpectedPaymentStatusEnum = enumOf(EXPECTED_PAYMENT_STATUSES);
+export const PromiseStatusEnum = enumOf(PROMISE_STATUSES);
 
 registerEnumType(RoleEnum, { name: 'Role' });
 registerEnumType(LendingSystemKindEnum, { name: 'LendingSystemKind' });
@@ -50,3 +52,4 @@ registerEnumType(SyncRunStatusEnum, { name: 'SyncRunStatus' });
 registerEnumType(PaymentRequestStatusEnum, { name: 'PaymentRequestStatus' });
 registerEnumType(SettlementFormatEnum, { name: 'SettlementFormat' });
 registerEnumType(ExpectedPaymentStatusEnum, { name: 'ExpectedPaymentStatus' });
+registerEnumType(PromiseStatusEnum, { name: 'PromiseStatus' });

@@ -17,6 +17,7 @@ import type {
   ReversedRepayment,
   ReverseRepaymentInput,
 } from '../../types';
+import { localDate } from '../../../domain/calendar';
 import { currencyExponent, isKnownCurrency } from '../../../domain/money';
 import type { Logger } from '../../../logger';
 import {
@@ -163,18 +164,6 @@ export function decodeFineractCursor(cursor: string | null): number {
     'REQUEST_ENCODING_FAILED',
     'The list cursor was not issued by the Fineract connector',
   );
-}
-
-/** `YYYY-MM-DD` of `instant` in `timeZone`. */
-export function localDate(instant: Date, timeZone: string): string {
-  const parts = new Intl.DateTimeFormat('en-US', {
-    timeZone,
-    year: 'numeric',
-    month: '2-digit',
-    day: '2-digit',
-  }).formatToParts(instant);
-  const get = (type: string) => parts.find((p) => p.type === type)?.value ?? '';
-  return `${get('year')}-${get('month')}-${get('day')}`;
 }
 
 function truncate(value: string | undefined, max: number): string | undefined {
