@@ -13,15 +13,19 @@ export function isIsoDate(value: string): boolean {
   return d.toISOString().slice(0, 10) === value;
 }
 
-/** `timeZone` when the runtime knows it, else UTC (a bad setting must not stop day boundaries from working). */
-export function knownTimeZone(timeZone: string | null | undefined): string {
-  if (!timeZone) return 'UTC';
+/** True when the runtime knows `timeZone` as an IANA zone ("Africa/Kampala"). */
+export function isTimeZone(timeZone: string): boolean {
   try {
     new Intl.DateTimeFormat('en-US', { timeZone });
-    return timeZone;
+    return true;
   } catch {
-    return 'UTC';
+    return false;
   }
+}
+
+/** `timeZone` when the runtime knows it, else UTC (a bad setting must not stop day boundaries from working). */
+export function knownTimeZone(timeZone: string | null | undefined): string {
+  return timeZone && isTimeZone(timeZone) ? timeZone : 'UTC';
 }
 
 /** `YYYY-MM-DD` of `instant` in `timeZone` (23:30 UTC is already the next day in Africa/Nairobi). */

@@ -1,5 +1,6 @@
 import type { MikroORM } from '@mikro-orm/postgresql';
 import { generateApiKey } from '../auth/api-keys';
+import { isTimeZone } from '../domain/calendar';
 import type { Role } from '../domain/enums';
 import { ROLES } from '../domain/enums';
 import { ApiKey } from '../entities/api-key.entity';
@@ -28,11 +29,7 @@ export class OrganizationService {
     const organization = new Organization();
     organization.name = trimmed;
     if (timeZone) {
-      try {
-        new Intl.DateTimeFormat('en', { timeZone });
-      } catch {
-        throw badInput(`Unknown time zone "${timeZone}"`);
-      }
+      if (!isTimeZone(timeZone)) throw badInput(`Unknown time zone "${timeZone}"`);
       organization.timeZone = timeZone;
     }
     const em = scopedFork(this.orm.em, organization.id);

@@ -42,6 +42,13 @@ const LINES = `l.import_id = any(:imports::text[])
   and l.occurred_at >= :from::timestamptz - make_interval(secs => :dateTol::int)
   and l.occurred_at < :to::timestamptz + make_interval(secs => :dateTol::int)`;
 
+/** Whether a timestamp column falls in the run's period (from inclusive, to exclusive). */
+const IN_PERIOD = (column: string) => `(${column} >= :from::timestamptz and ${column} < :to::timestamptz)`;
+
+/** Lipa's payments of the period that a statement should settle: received, not pending or failed. */
+const LIPA_PAYMENTS = `p.organization_id = :org and p.payment_source_id = :source
+  and ${IN_PERIOD('p.received_at')} and p.status not in ('PENDING', 'FAILED')`;
+
 /** What makes two lines the same transaction: the rail's id, or a payout's reference. */
 const LINE_KEY = `coalesce(l.provider_transaction_id, case when l.kind = 'PAYOUT' then l.payout_reference end)`;
 
@@ -120,7 +127,7 @@ create temp table r_repeat on commit drop as
 select r.id, r.in_period, row_number() over (partition by r.kind, r.line_key, r.import_id order by r.id) as rn,
        dense_rank() over (partition by r.kind, r.line_key order by r.import_id) as import_rank
 from (select l.id, l.kind, l.import_id, ${LINE_KEY} as line_key,
-             (l.occurred_at >= :from::timestamptz and l.occurred_at < :to::timestamptz) as in_period
+             ${IN_PERIOD('l.occurred_at')} as in_period
       from settlement_line l where ${LINES}) r
 join r_repeat_key k on k.kind = r.kind and k.line_key = r.line_key`,
   },
@@ -132,11 +139,11 @@ join r_repeat_key k on k.kind = r.kind and k.line_key = r.line_key`,
     sql: `
 create temp table r_out on commit drop as
 select l.id as line_id, l.kind, l.provider_transaction_id as ptx, l.amount_minor, l.fee_minor, l.currency,
-       l.payout_reference, (l.occurred_at >= :from::timestamptz and l.occurred_at < :to::timestamptz) as in_period,
+       l.payout_reference, ${IN_PERIOD('l.occurred_at')} as in_period,
        l.occurred_at, l.reference, l.import_id, l.line_number, coalesce(rr.rn, 1) as rn, p.id as payment_id,
        case when p.id is not null then 'TRANSACTION_ID' end as rule,
        p.amount_minor as pay_amount, p.currency as pay_currency, p.status as pay_status, p.loan_account_id,
-       (p.received_at >= :from::timestamptz and p.received_at < :to::timestamptz) as pay_in_period,
+       ${IN_PERIOD('p.received_at')} as pay_in_period,
        ${outcome(
          { kind: 'l.kind', currency: 'l.currency', amount: 'l.amount_minor', rn: 'coalesce(rr.rn, 1)' },
          {
@@ -185,7 +192,7 @@ from (
   with c as materialized (
     select u.line_id, p.id as payment_id, p.amount_minor as pay_amount, p.currency as pay_currency,
            p.status as pay_status, p.reconciliation_state as pay_state, p.loan_account_id,
-           (p.received_at >= :from::timestamptz and p.received_at < :to::timestamptz) as pay_in_period
+           ${IN_PERIOD('p.received_at')} as pay_in_period
     from r_out u
     join payment p on p.organization_id = :org and p.payment_source_id = :source
                   and p.account_reference = u.reference and p.currency = u.currency
@@ -245,9 +252,7 @@ from payment p
 -- A payment is paired with one statement payment line at most (first line of a transaction id; a fuzzy pair only
 -- takes a payment nothing else paired), so this join never repeats a payment; one hash, where EXISTS built two.
 left join r_out o on o.payment_id = p.id and o.kind = 'PAYMENT'
-where p.organization_id = :org and p.payment_source_id = :source
-  and p.received_at >= :from::timestamptz and p.received_at < :to::timestamptz
-  and p.status not in ('PENDING', 'FAILED')
+where ${LIPA_PAYMENTS}
   and (o.payment_id is null
        or (p.status = 'SUCCEEDED' and p.loan_account_id is not null and p.reconciliation_state = 'MATCHED'
            and p.updated_at < now() - make_interval(secs => :grace::int)))`,
@@ -262,9 +267,7 @@ select p.currency, count(*)::int as count, sum(p.amount_minor) as amount_minor,
          as posted_minor,
        count(*) filter (where p.loan_account_id is null)::int as without_loan_count
 from payment p
-where p.organization_id = :org and p.payment_source_id = :source
-  and p.received_at >= :from::timestamptz and p.received_at < :to::timestamptz
-  and p.status not in ('PENDING', 'FAILED')
+where ${LIPA_PAYMENTS}
 group by p.currency`,
   },
   {

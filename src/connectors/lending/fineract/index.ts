@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { isTimeZone } from '../../../domain/calendar';
 import { ConnectorError } from '../../errors';
 import type { LendingConnectorDefinition } from '../../types';
 import { FineractConnector } from './client';
@@ -15,15 +16,6 @@ const requiredString = (what: string) =>
     })
     .trim()
     .min(1, { error: `must not be empty (${what})` });
-
-function isTimeZone(value: string): boolean {
-  try {
-    new Intl.DateTimeFormat('en-US', { timeZone: value });
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 const credentialsSchema = z.object(
   {
