@@ -16,15 +16,18 @@
  *            once: a transaction that a later, overlapping import repeats counts once (first import wins); within one
  *            import a repeat is a DUPLICATE.
  *   r_out    one outcome per line (MATCHED, MATCHED_WITHIN_TOLERANCE, DUPLICATE, UNMATCHED, AMOUNT_MISMATCH, ...)
- *            with its payment: first by the rail's transaction id (authoritative), then, for lines without one or
- *            payments Lipa knows only by request, a fuzzy pass (account reference + amount and date within
- *            tolerance) that accepts a pair only when it is the single candidate on both sides. Plain matches keep
- *            only the columns later steps read (see PLAIN).
- *   r_fuzzy  the fuzzy pass's candidate pairs, found by index lookups on the payments' account reference.
+ *            with its payment: first by the rail's transaction id (authoritative; one full join of payment lines and
+ *            the source's payments, whose payments without a line stay as rows without a line), then reversal lines by
+ *            index, then, for lines without an id or payments Lipa knows only by request, a fuzzy pass (account
+ *            reference + amount and date within tolerance) that accepts a pair only when it is the single candidate on
+ *            both sides. Plain matches keep only the columns later steps read (see PLAIN).
+ *   r_fuzzy  the fuzzy pass's candidate pairs, found by index lookups on the payments' account reference;
+ *            r_fuzzy_ok the accepted ones.
  *   r_payout payout lines (1:N): the payout amount against what its items say Lipa received, less fees/refunds.
- *   r_lipa   Lipa's payments in the period (received, not pending or failed) that raise something: those no line
- *            covers are MISSING_IN_SETTLEMENT; those covered and matched to a loan but still not posted after the
- *            grace period are MISSING_IN_LENDER. r_lipa_total has the totals of all of them per currency.
+ *   r_lipa   Lipa's payments in the period (received, not pending or failed) that raise something, read off r_out:
+ *            those no payment line settles are MISSING_IN_SETTLEMENT; those settled and matched to a loan but still
+ *            not posted after the grace period are MISSING_IN_LENDER. r_lipa_total has the totals of all of them per
+ *            currency.
  *   r_disc   the discrepancies to upsert (dedupe key per line or payment, so runs never duplicate them).
  *
  * Written: the discrepancies with their events, and reconciliation_line for every in-period line that did not match
@@ -51,6 +54,20 @@ const LINES = `l.import_id = any(:imports::text[])
  */
 const PLAIN = `(x.kind = 'PAYMENT' and x.outcome = 'MATCHED')`;
 const PLAIN_NULL = (column: string) => `case when ${PLAIN} then null else x.${column} end as ${column}`;
+
+/**
+ * A payment (alias `p`) of the period that is matched to a loan and still not posted to the lender after the grace
+ * period: MISSING_IN_LENDER once a statement line settles it.
+ */
+const UNPOSTED = (p: string) =>
+  `(${p}.status = 'SUCCEEDED' and ${p}.loan_account_id is not null and ${p}.reconciliation_state = 'MATCHED'
+    and ${p}.updated_at < now() - make_interval(secs => :grace::int) and ${IN_PERIOD(`${p}.received_at`)})`;
+
+/** Nested loops on for the steps that follow (keyed lookups: index probes), or off again (bulk hash joins). */
+const nestedLoops = (on: boolean, forSteps: string) => ({
+  name: `${on ? 'keyed lookups' : 'bulk joins'} for ${forSteps}`,
+  sql: `select set_config('enable_nestloop', '${on ? 'on' : 'off'}', true)`,
+});
 
 /** Whether a timestamp column falls in the run's period (from inclusive, to exclusive). */
 const IN_PERIOD = (column: string) => `(${column} >= :from::timestamptz and ${column} < :to::timestamptz)`;
@@ -114,7 +131,8 @@ export const RUN_STEPS: ReadonlyArray<{ name: string; sql: string }> = [
     //
     // No nested loops for the bulk steps: settlement_line is read straight after a big import, before autovacuum
     // has analysed it, and an estimate of one row made the planner loop over a million lines once per repeated key.
-    // Hash joins are right at every size here; the lender check turns nested loops back on for its keyed lookups.
+    // Hash joins are right at every size here; the steps that probe an index a few thousand times (reversal and fuzzy
+    // pairs, Lipa's payments, the lender check) turn nested loops on around themselves (nestedLoops).
     sql: `select set_config('work_mem', '256MB', true), set_config('default_statistics_target', '20', true),
                  set_config('jit', 'off', true), set_config('enable_nestloop', 'off', true)`,
   },
@@ -144,24 +162,28 @@ join r_repeat_key k on k.kind = r.kind and k.line_key = r.line_key`,
   { name: 'analyze repeated lines', sql: `analyze r_repeat` },
   {
     name: 'pairs by transaction id, outcomes',
-    // Every line with its payment by the rail's transaction id (authoritative; a payment's id is unique per source,
-    // so at most one) and its outcome, in one pass: the fuzzy pass below revisits only the lines left unpaired.
+    // Every payment line with its payment by the rail's transaction id (authoritative; a payment's id is unique per
+    // source, so at most one) and its outcome, in one pass. A full join: the in-period payments no line names come
+    // out too, as rows without a line, so Lipa's side needs no second pass over every payment. Reversal lines are
+    // paired next, by index; the fuzzy pass revisits only the payment lines left unpaired.
     sql: `
 create temp table r_out on commit drop as
 select line_id, kind, amount_minor, fee_minor, currency, payout_reference, in_period, rn, payment_id, pay_in_period,
-       outcome, ${PLAIN} as plain,
+       pay_unposted, reversal_of, outcome, coalesce(${PLAIN}, false) as plain,
        ${PLAIN_NULL('ptx')}, ${PLAIN_NULL('occurred_at')}, ${PLAIN_NULL('reference')}, ${PLAIN_NULL('import_id')},
        ${PLAIN_NULL('line_number')}, ${PLAIN_NULL('rule')}, ${PLAIN_NULL('pay_amount')},
        ${PLAIN_NULL('pay_currency')}, ${PLAIN_NULL('pay_status')}, ${PLAIN_NULL('loan_account_id')}
 from (
 select l.id as line_id, l.kind, l.provider_transaction_id as ptx, l.amount_minor, l.fee_minor, l.currency,
        l.payout_reference, ${IN_PERIOD('l.occurred_at')} as in_period,
-       l.occurred_at, l.reference, l.import_id, l.line_number, coalesce(rr.rn, 1) as rn, p.id as payment_id,
-       case when p.id is not null then 'TRANSACTION_ID' end as rule,
+       l.occurred_at, l.reference, l.import_id, l.line_number, l.rn, p.id as payment_id,
+       case when l.id is not null and p.id is not null then 'TRANSACTION_ID' end as rule,
        p.amount_minor as pay_amount, p.currency as pay_currency, p.status as pay_status, p.loan_account_id,
-       ${IN_PERIOD('p.received_at')} as pay_in_period,
-       ${outcome(
-         { kind: 'l.kind', currency: 'l.currency', amount: 'l.amount_minor', rn: 'coalesce(rr.rn, 1)' },
+       ${IN_PERIOD('p.received_at')} as pay_in_period, ${UNPOSTED('p')} as pay_unposted,
+       case when l.kind in ('REVERSAL', 'REFUND', 'CHARGEBACK')
+            then coalesce(l.linked_transaction_id, l.provider_transaction_id) end as reversal_of,
+       case when l.id is not null then ${outcome(
+         { kind: 'l.kind', currency: 'l.currency', amount: 'l.amount_minor', rn: 'l.rn' },
          {
            payment: 'p.id',
            rule: "'TRANSACTION_ID'",
@@ -170,31 +192,61 @@ select l.id as line_id, l.kind, l.provider_transaction_id as ptx, l.amount_minor
            status: 'p.status',
            state: 'p.reconciliation_state',
          },
-       )} as outcome
-from settlement_line l
-left join r_repeat rr on rr.id = l.id
-left join payment p on p.organization_id = :org and p.payment_source_id = :source
-                   and p.provider_transaction_id = coalesce(case when l.kind = 'PAYMENT' then l.provider_transaction_id end,
-                                                            l.linked_transaction_id, l.provider_transaction_id)
-                   and ((l.kind = 'PAYMENT' and coalesce(rr.rn, 1) = 1) or l.kind in ('REVERSAL', 'REFUND', 'CHARGEBACK'))
--- A transaction that a later, overlapping import repeats counts once: the first import's line.
-where ${LINES} and (rr.import_rank is null or rr.import_rank = 1)
+       )} end as outcome
+from (
+  select l.*, coalesce(rr.rn, 1) as rn,
+         case when l.kind = 'PAYMENT' and coalesce(rr.rn, 1) = 1
+              then coalesce(l.provider_transaction_id, l.linked_transaction_id) end as pair_key
+  from settlement_line l
+  left join r_repeat rr on rr.id = l.id
+  -- A transaction that a later, overlapping import repeats counts once: the first import's line.
+  where ${LINES} and (rr.import_rank is null or rr.import_rank = 1)
+) l
+full join (
+  select p.id, p.provider_transaction_id, p.amount_minor, p.currency, p.status, p.loan_account_id,
+         p.reconciliation_state, p.received_at, p.updated_at
+  from payment p where p.organization_id = :org and p.payment_source_id = :source
+) p on p.provider_transaction_id = l.pair_key
+-- Payments without a line only when a statement of the period should have settled them.
+where l.id is not null or (${IN_PERIOD('p.received_at')} and p.status not in ('PENDING', 'FAILED'))
 -- offset 0 keeps this a subquery: flattened, the outcome's case would be evaluated again for every column below.
 offset 0) x`,
   },
   { name: 'analyze outcomes', sql: `analyze r_out` },
-  // The fuzzy candidates are a few thousand unpaired lines looked up by account reference: an index probe each
-  // (payment_account_reference_index) instead of hashing every payment of the source.
-  { name: 'keyed lookups for fuzzy candidates', sql: `select set_config('enable_nestloop', 'on', true)` },
+  // Reversal lines and fuzzy candidates are a few thousand rows looked up by key: an index probe each (the payment's
+  // transaction id, its account reference) instead of hashing every payment of the source again.
+  nestedLoops(true, 'reversal pairs and fuzzy candidates'),
+  {
+    name: 'reversal pairs',
+    // A reversal, refund or charge-back names the payment it undoes (linked id, else its own id); its repeats too.
+    sql: `
+update r_out o
+   set payment_id = p.id, rule = 'TRANSACTION_ID', pay_amount = p.amount_minor, pay_currency = p.currency,
+       pay_status = p.status, loan_account_id = p.loan_account_id, pay_in_period = ${IN_PERIOD('p.received_at')},
+       outcome = ${outcome(
+         { kind: 'o.kind', currency: 'o.currency', amount: 'o.amount_minor', rn: 'o.rn' },
+         {
+           payment: 'p.id',
+           rule: "'TRANSACTION_ID'",
+           amount: 'p.amount_minor',
+           currency: 'p.currency',
+           status: 'p.status',
+           state: 'p.reconciliation_state',
+         },
+       )}
+from payment p
+where o.reversal_of is not null and p.organization_id = :org and p.payment_source_id = :source
+  and p.provider_transaction_id = o.reversal_of`,
+  },
   {
     name: 'fuzzy candidates',
-    // Lines the rail's id did not pair: those without an id against any payment, those with an id Lipa does not
-    // know against the payments Lipa knows only by its own request id.
+    // Payment lines the rail's id did not pair: those without an id against any payment, those with an id Lipa does
+    // not know against the payments Lipa knows only by its own request id.
     sql: `
 create temp table r_fuzzy on commit drop as
-select u.line_id, p.id as payment_id, p.amount_minor as pay_amount, p.currency as pay_currency,
+select u.line_id, u.ctid as line_ctid, p.id as payment_id, p.amount_minor as pay_amount, p.currency as pay_currency,
        p.status as pay_status, p.reconciliation_state as pay_state, p.loan_account_id,
-       ${IN_PERIOD('p.received_at')} as pay_in_period
+       ${IN_PERIOD('p.received_at')} as pay_in_period, ${UNPOSTED('p')} as pay_unposted
 from r_out u
 join payment p on p.organization_id = :org and p.payment_source_id = :source
               and p.account_reference = u.reference and p.currency = u.currency
@@ -205,16 +257,33 @@ join payment p on p.organization_id = :org and p.payment_source_id = :source
               and (u.ptx is null or p.provider_transaction_id like 'req:%')
 where u.kind = 'PAYMENT' and u.rn = 1 and u.payment_id is null and u.reference is not null`,
   },
-  { name: 'bulk joins again', sql: `select set_config('enable_nestloop', 'off', true)` },
+  nestedLoops(false, 'fuzzy acceptance'),
+  {
+    name: 'fuzzy pairs accepted',
+    // A candidate pair is accepted only when it is the single candidate on both sides and no line already names the
+    // payment: one pass over r_out for the named payments, not an anti-join of every payment.
+    sql: `
+create temp table r_fuzzy_ok on commit drop as
+-- The named candidates by an inner join, which hashes the few candidates; an anti-join would hash all of r_out.
+with named as materialized (
+  select distinct x.payment_id from r_out x join r_fuzzy c on c.payment_id = x.payment_id where x.line_id is not null
+), free as (
+  select c.* from r_fuzzy c where not exists (select 1 from named n where n.payment_id = c.payment_id)
+), counted as (
+  select free.*, count(*) over (partition by free.line_id) as per_line,
+         count(*) over (partition by free.payment_id) as per_payment
+  from free
+)
+select * from counted where per_line = 1 and per_payment = 1`,
+  },
+  nestedLoops(true, "fuzzy pairs and Lipa's payments"),
   {
     name: 'fuzzy pairs',
-    // A candidate pair is accepted only when it is the single candidate on both sides and the payment is not
-    // already paired: one pass over r_out for the paired payments, not an anti-join of every payment.
     sql: `
 update r_out o
    set payment_id = f.payment_id, rule = 'REFERENCE_AMOUNT_DATE', pay_amount = f.pay_amount,
        pay_currency = f.pay_currency, pay_status = f.pay_status, loan_account_id = f.loan_account_id,
-       pay_in_period = f.pay_in_period,
+       pay_in_period = f.pay_in_period, pay_unposted = f.pay_unposted,
        outcome = ${outcome(
          { kind: 'o.kind', currency: 'o.currency', amount: 'o.amount_minor', rn: 'o.rn' },
          {
@@ -226,16 +295,27 @@ update r_out o
            state: 'f.pay_state',
          },
        )}
-from (
-  with free as (
-    select c.* from r_fuzzy c left join r_out x on x.payment_id = c.payment_id where x.line_id is null
-  )
-  select free.*, count(*) over (partition by free.line_id) as per_line,
-         count(*) over (partition by free.payment_id) as per_payment
-  from free
-) f
-where f.line_id = o.line_id and f.per_line = 1 and f.per_payment = 1`,
+from r_fuzzy_ok f
+-- By the row's address, taken with the candidates (nothing has updated r_out since): a probe each, not a scan.
+where o.ctid = f.line_ctid`,
   },
+  {
+    // Only the payments that raise something, read from r_out and looked up by key: those no line settles (the full
+    // join's rows without a line, less those the fuzzy pass paired since) and those settled and matched to a loan but
+    // still not posted after the grace period. Totals come from the next step and r_out.
+    name: 'lipa payments in period',
+    sql: `
+create temp table r_lipa on commit drop as
+select p.id as payment_id, p.provider_transaction_id as ptx, p.amount_minor, p.currency, p.received_at,
+       p.status, p.reconciliation_state, p.loan_account_id, p.updated_at, t.settled
+from (
+  select o.payment_id, o.line_id is not null as settled from r_out o
+  where (o.line_id is null and not exists (select 1 from r_fuzzy_ok f where f.payment_id = o.payment_id))
+     or (o.kind = 'PAYMENT' and o.pay_unposted)
+) t
+join payment p on p.id = t.payment_id`,
+  },
+  nestedLoops(false, 'payouts, totals and discrepancies'),
   {
     name: 'payouts (1:N)',
     sql: `
@@ -264,23 +344,6 @@ update r_out o set outcome = case
     else 'PAYOUT_MISMATCH' end,
   rule = 'PAYOUT_ITEMS'
 from r_payout p where p.line_id = o.line_id`,
-  },
-  {
-    // Only the payments that raise something: not settled, or settled and matched but still not posted. Totals come
-    // from the next step and r_out, so a million settled payments are not copied into a table to be counted.
-    name: 'lipa payments in period',
-    sql: `
-create temp table r_lipa on commit drop as
-select p.id as payment_id, p.provider_transaction_id as ptx, p.amount_minor, p.currency, p.received_at,
-       p.status, p.reconciliation_state, p.loan_account_id, p.updated_at, (o.payment_id is not null) as settled
-from payment p
--- A payment is paired with one statement payment line at most (first line of a transaction id; a fuzzy pair only
--- takes a payment nothing else paired), so this join never repeats a payment; one hash, where EXISTS built two.
-left join r_out o on o.payment_id = p.id and o.kind = 'PAYMENT'
-where ${LIPA_PAYMENTS}
-  and (o.payment_id is null
-       or (p.status = 'SUCCEEDED' and p.loan_account_id is not null and p.reconciliation_state = 'MATCHED'
-           and p.updated_at < now() - make_interval(secs => :grace::int)))`,
   },
   {
     name: 'lipa totals in period',
@@ -345,7 +408,8 @@ cross join lateral (select
     when 'REVERSED_AFTER_POSTING' then 'The rail reversed a payment already posted to the lender; undo it there'
     when 'MISSING_AT_RAIL' then 'The rail took this payment back but Lipa still counts it as received'
   end as summary) d
-where o.in_period and d.type is not null`,
+-- A plain match raises nothing: skip the million of them before the joins and the case below.
+where o.in_period and not o.plain and d.type is not null`,
   },
   {
     name: 'lipa-side discrepancies',
@@ -363,7 +427,7 @@ select case when not l.settled then 'MISSING_IN_SETTLEMENT' else 'MISSING_IN_LEN
          'reconciliationState', l.reconciliation_state, 'receivedAt', l.received_at))
 from r_lipa l`,
   },
-  { name: 'keyed lookups', sql: `select set_config('enable_nestloop', 'on', true)` },
+  nestedLoops(true, 'the lender check'),
   {
     name: 'lender check: posted repayments the lender no longer shows',
     sql: `
@@ -391,6 +455,8 @@ with numbered as (
   select lipa_id('disc', n.seq, (select lipa_id_time())), :org, now(), now(), n.type, 'OPEN', n.dedupe_key, n.payment_id, n.loan_account_id,
          :run, :source, n.amount_minor, n.currency, n.summary, n.evidence
   from numbered n
+  -- In payment order: the foreign-key check on each row then walks the payment index in order instead of at random.
+  order by n.payment_id
   on conflict (organization_id, dedupe_key) do update
     set reconciliation_run_id = excluded.reconciliation_run_id, evidence = excluded.evidence,
         summary = excluded.summary, updated_at = now(),
