@@ -166,11 +166,11 @@ describe('e2e: M-Pesa + Fineract simulators -> reconcile -> discrepancies -> res
     expect(imp.status).toBe(201);
     expect(imported).toMatchObject({ status: 'COMPLETED', linesRead: 5 });
     // No name or phone number from the statement is kept anywhere Lipa stores lines.
-    const stored = await hub.runtime.orm.em
-      .getConnection()
-      .execute(`select row_to_json(s)::text as j from settlement_line s where payment_source_id = ?`, [
-        sourceId,
-      ]);
+    const stored = await hub.runtime.orm.em.getConnection().execute(
+      `select row_to_json(s)::text as j from settlement_line s
+         where import_id in (select id from settlement_import where payment_source_id = ?)`,
+      [sourceId],
+    );
     expect(stored).toHaveLength(5);
     for (const row of stored) expect(row.j).not.toMatch(/DOE|ROE|POE|LOE|2547123456/);
 

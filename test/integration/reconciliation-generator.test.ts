@@ -130,7 +130,8 @@ describe('reconciliation against generated ground truth', () => {
     checkTotals(run, truth, 'UGX');
 
     // Statement lines with what this run concluded about each.
-    const LINES = `with l as (select s.*, r.outcome as match_status, r.payment_id from settlement_line s
+    const LINES = `with l as (select s.*, i.payment_source_id, r.outcome as match_status, r.payment_id
+      from settlement_line s join settlement_import i on i.id = s.import_id
       join reconciliation_line_outcome r on r.settlement_line_id = s.id and r.reconciliation_run_id = '${run.id}')`;
     // The view gives every in-period line its outcome, the plain matches the run did not store included.
     const viewOutcomes = await sql<{ k: string; n: number }>(

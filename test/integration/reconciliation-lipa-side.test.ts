@@ -2,6 +2,7 @@ import { ConnectorRegistry } from '../../src/connectors/registry';
 import { Organization } from '../../src/entities/organization.entity';
 import { Payment } from '../../src/entities/payment.entity';
 import { PaymentSource } from '../../src/entities/payment-source.entity';
+import { SettlementLine } from '../../src/entities/settlement-line.entity';
 import type { ReconciliationRun } from '../../src/entities/reconciliation-run.entity';
 import { SecretBox } from '../../src/services/crypto';
 import { withPgClient } from '../../src/services/reconciliation/pg-client';
@@ -22,6 +23,7 @@ describe('reconciliation: Lipa-side findings', () => {
   let hub: TestHub;
   let orgId: string;
   let run: ReconciliationRun;
+  let importId: string;
   const box = new SecretBox(Buffer.from(TEST_ENCRYPTION_KEY, 'base64'));
   const from = new Date('2026-10-01T00:00:00Z');
   const to = new Date('2026-10-08T00:00:00Z');
@@ -120,6 +122,7 @@ describe('reconciliation: Lipa-side findings', () => {
       chunks: [csv],
     });
     expect(imp.status).toBe('COMPLETED');
+    importId = imp.id;
     const started = await hub.runtime.services.reconciliation.start(scope(), {
       sourceId: source.id,
       from,
@@ -189,5 +192,13 @@ describe('reconciliation: Lipa-side findings', () => {
       settledMinor: '150000',
       withoutLoanCount: 1,
     });
+  });
+
+  it('keeps statement lines to their organization (the tenant filter, without a TenantEntity base)', async () => {
+    expect(await scopedFork(hub.runtime.orm.em, orgId).count(SettlementLine, { importId })).toBe(4);
+    const stranger = (await hub.createOrg()).orgId;
+    expect(await scopedFork(hub.runtime.orm.em, stranger).count(SettlementLine, { importId })).toBe(0);
+    // Without an organization the filter refuses the query instead of reading every tenant's lines.
+    await expect(hub.runtime.orm.em.fork().count(SettlementLine, { importId })).rejects.toThrow();
   });
 });

@@ -40,10 +40,10 @@ const TOLERANCE = (amount: string) => `greatest(:tolMinor::bigint, (${amount}) *
 /**
  * The source's statement lines a run reads: those of its completed imports whose period overlaps the run's (:imports,
  * listed once before the steps), within the period widened by the date tolerance. Found through the imports: no
- * index on (source, time) to keep up at import.
+ * index on (source, time) to keep up at import. The imports are the source's, so a line carries no source of its own.
  */
 const LINES = `l.import_id = any(:imports::text[])
-  and l.organization_id = :org and l.payment_source_id = :source and l.status = 'COMPLETED'
+  and l.organization_id = :org and l.status = 'COMPLETED'
   and l.occurred_at >= :from::timestamptz - make_interval(secs => :dateTol::int)
   and l.occurred_at < :to::timestamptz + make_interval(secs => :dateTol::int)`;
 

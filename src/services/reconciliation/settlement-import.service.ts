@@ -31,7 +31,6 @@ export interface ImportSettlementInput {
 
 const COPY_COLUMNS = [
   'organization_id',
-  'payment_source_id',
   'import_id',
   'line_number',
   'provider_transaction_id',
@@ -139,7 +138,7 @@ export class SettlementImportService {
       }
     }
 
-    const prefix = `${copyText(organizationId)}\t${copyText(source.id)}\t${copyText(record.id)}\t`;
+    const prefix = `${copyText(organizationId)}\t${copyText(record.id)}\t`;
     const errors: Array<{ lineNumber: number; message: string }> = [];
     let rejected = 0;
     let lines = 0;
@@ -301,7 +300,7 @@ export class SettlementImportService {
     }
   }
 
-  /** One COPY text row; the leading columns (organization, source, import) are the same for the whole file. */
+  /** One COPY text row; the leading columns (organization, import) are the same for the whole file. */
   private row(prefix: string, l: ParsedSettlementLine): string {
     return (
       `${prefix}${l.lineNumber}\t${copyText(l.providerTransactionId)}\t${copyText(l.payoutReference)}\t${l.kind}\t` +
