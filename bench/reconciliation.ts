@@ -196,7 +196,8 @@ async function runScenario(s: Scenario): Promise<Array<Record<string, string | n
     } = {};
     const deadline = Date.now() + 15 * 60_000;
     while (status !== 'COMPLETED' && status !== 'FAILED' && Date.now() < deadline) {
-      await new Promise((r) => setTimeout(r, 100));
+      // Polled every 20 ms: at 100 ms the poll alone added 50 ms on average, 3% of the 100k scenario's time.
+      await new Promise((r) => setTimeout(r, 20));
       const { reconciliationRun } = await benchGql<{
         reconciliationRun: { status: string; stats: typeof stats };
       }>(hub.url, adminKey, 'query($id: ID!) { reconciliationRun(id: $id) { status stats } }', {
