@@ -173,17 +173,8 @@ export async function main(argv: string[]): Promise<number> {
     logger,
   });
   const { port } = await runtime.start();
-  if (port !== undefined) {
-    out(
-      `Lipa is running: GraphQL at http://localhost:${port}/graphql  (health: /healthz, readiness: /readyz)`,
-    );
-    if (embedded)
-      out('Create an organization and API key in another terminal: npx lipa org:create --name "My Lender"');
-  } else {
-    out('Lipa workers are running');
-  }
-
-  await new Promise<void>((resolve) => {
+  // Listen for the stop signals before saying the hub is running: whoever waits for that line may signal at once.
+  const stopped = new Promise<void>((resolve) => {
     let stopping = false;
     const shutdown = (signal: string) => {
       if (stopping) return;
@@ -200,6 +191,17 @@ export async function main(argv: string[]): Promise<number> {
     process.once('SIGTERM', () => shutdown('SIGTERM'));
     process.once('SIGINT', () => shutdown('SIGINT'));
   });
+  if (port !== undefined) {
+    out(
+      `Lipa is running: GraphQL at http://localhost:${port}/graphql  (health: /healthz, readiness: /readyz)`,
+    );
+    if (embedded)
+      out('Create an organization and API key in another terminal: npx lipa org:create --name "My Lender"');
+  } else {
+    out('Lipa workers are running');
+  }
+
+  await stopped;
   return 0;
 }
 
