@@ -5,11 +5,13 @@ import { ExpectedPayment, ExpectedPaymentMatch } from '../entities/expected-paym
 import { LoanAccount } from '../entities/loan-account.entity';
 import { Organization } from '../entities/organization.entity';
 import { Payment } from '../entities/payment.entity';
+import { organizationDays, organizationToday } from './local-day';
 
 /**
  * Expected payments, applied inside the caller's transaction (the sync that re-reads installments, the match that
  * assigns a payment to a loan, the reversal that takes it back), so the expectation and the change that moved it
- * commit together. The rules are in domain/expectations.ts.
+ * commit together. The rules are in domain/expectations.ts. "Today" is the organization's local day (as for promises
+ * to pay): an installment due on the 1st in Nairobi is overdue from 00:00 on the 2nd there, 21:00 UTC on the 1st.
  */
 
 export const todayUtc = (now = new Date()): string => now.toISOString().slice(0, 10);
@@ -36,8 +38,9 @@ export async function expectationsFromInstallments(
     totalDue: { amountMinor: bigint };
     totalPaid: { amountMinor: bigint };
   }>,
-  today = todayUtc(),
+  today?: string,
 ): Promise<void> {
+  today ??= await organizationToday(tx, organizationId);
   const existing = await tx.find(
     ExpectedPayment,
     { loanAccount: loan.id },
@@ -74,7 +77,7 @@ export async function applyPaymentToExpectations(
   organizationId: string,
   payment: Payment,
   loanAccountId: string,
-  today = todayUtc(),
+  today?: string,
 ): Promise<number> {
   if ((await tx.count(ExpectedPaymentMatch, { payment: payment.id })) > 0) return 0;
   const open = await tx.find(
@@ -84,11 +87,12 @@ export async function applyPaymentToExpectations(
   );
   const amount = payment.amountMinor - payment.refundedMinor;
   const shares = allocateOldestFirst(open, amount);
+  if (shares.length) today ??= await organizationToday(tx, organizationId);
   const byId = new Map(open.map((e) => [e.id, e]));
   for (const s of shares) {
     const e = byId.get(s.id)!;
     e.metMinor += s.amountMinor;
-    restatus(e, today);
+    restatus(e, today!);
     tx.persist(
       tx.create(ExpectedPaymentMatch, {
         organization: tx.getReference(Organization, organizationId),
@@ -110,7 +114,7 @@ export async function releasePaymentFromExpectations(
   tx: EntityManager,
   paymentId: string,
   amountMinor: bigint,
-  today = todayUtc(),
+  today?: string,
 ): Promise<number> {
   const matches = await tx.find(
     ExpectedPaymentMatch,
@@ -118,6 +122,7 @@ export async function releasePaymentFromExpectations(
     { populate: ['expectedPayment'], lockMode: LockMode.PESSIMISTIC_WRITE },
   );
   if (!matches.length) return 0;
+  today ??= await organizationToday(tx, matches[0].organization.id);
   const released = releaseLatestFirst(
     matches.map((m) => ({ id: m.id, dueDate: m.expectedPayment.dueDate, amountMinor: m.amountMinor })),
     amountMinor,
@@ -136,22 +141,32 @@ export async function releasePaymentFromExpectations(
 }
 
 /**
- * Marks expectations past their due date and not covered as OVERDUE and emits `expected_payment.overdue` once for
- * each (in the same statement, so the status and its event commit together). Across organizations: a maintenance
- * task. Returns how many became overdue.
+ * Marks expectations past their due date (in their organization's local days) and not covered as OVERDUE and emits
+ * `expected_payment.overdue` once for each (in the same statement, so the status and its event commit together).
+ * Across organizations: a maintenance task. Returns how many became overdue.
  */
 export async function sweepOverdueExpectations(
   orm: MikroORM,
-  today = todayUtc(),
+  now = new Date(),
   limit = 5000,
 ): Promise<number> {
+  const today = await organizationDays(
+    orm,
+    `select e.organization_id from expected_payment e
+      where e.due_date < ?::date and e.overdue_notified_at is null
+        and greatest(e.met_minor, e.lender_paid_minor) < e.amount_minor`,
+    now,
+  );
+  if (today === null) return 0;
   const rows = await orm.em.getConnection().execute<Array<{ n: number }>>(
-    `with due as (
+    `with today as (
+       select * from jsonb_to_recordset(?::jsonb) as t(organization_id text, day date)
+     ), due as (
        update expected_payment e set status = 'OVERDUE', overdue_notified_at = now(), updated_at = now()
-        where e.id in (select id from expected_payment
-                        where due_date < ?::date and overdue_notified_at is null
-                          and greatest(met_minor, lender_paid_minor) < amount_minor
-                        order by due_date limit ?)
+        where e.id in (select x.id from expected_payment x join today t on t.organization_id = x.organization_id
+                        where x.due_date < t.day and x.overdue_notified_at is null
+                          and greatest(x.met_minor, x.lender_paid_minor) < x.amount_minor
+                        order by x.due_date limit ?)
        returning e.id, e.organization_id, e.loan_account_id, e.installment_number, e.due_date, e.amount_minor,
                  e.currency, greatest(e.met_minor, e.lender_paid_minor) as covered_minor
      ), events as (

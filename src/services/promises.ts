@@ -1,6 +1,6 @@
 import { LockMode, type FilterQuery } from '@mikro-orm/core';
 import type { EntityManager, MikroORM } from '@mikro-orm/postgresql';
-import { addDays, knownTimeZone, localDate } from '../domain/calendar';
+import { addDays, localDate } from '../domain/calendar';
 import type { PromiseStatus } from '../domain/enums';
 import { releaseLatestFirst } from '../domain/expectations';
 import { parseMoney, type Money } from '../domain/money';
@@ -22,6 +22,7 @@ import { PromiseToPay, PromiseToPayMatch } from '../entities/promise-to-pay.enti
 import { badInput, notFound } from '../errors/app-error';
 import { recordEvent } from '../events/outbox';
 import { audit } from './audit';
+import { organizationDays, organizationTimeZone } from './local-day';
 import { findPage, type EntityPage, type PageArgs } from './pagination';
 import type { Scope } from './scope';
 
@@ -39,12 +40,6 @@ type Cause =
   | { kind: 'payment'; paymentId: string }
   | { kind: 'reversal'; paymentId: string }
   | { kind: 'rematch'; paymentId: string };
-
-/** The organization's IANA time zone, UTC if it has none the runtime knows. */
-export async function organizationTimeZone(em: EntityManager, organizationId: string): Promise<string> {
-  const org = await em.findOne(Organization, { id: organizationId });
-  return knownTimeZone(org?.timeZone);
-}
 
 /** The event payload: ids, amounts (minor units as strings), dates and states only. */
 function promisePayload(p: PromiseToPay, reason: string, paymentId: string | null): Record<string, unknown> {
@@ -199,20 +194,13 @@ export async function releasePaymentFromPromises(
  * task); a promise is judged once, so running it again emits nothing. Returns how many were judged.
  */
 export async function sweepPromises(orm: MikroORM, now = new Date(), limit = 5000): Promise<number> {
-  const conn = orm.em.getConnection();
-  // Any time zone's today is at most one day after UTC's: organizations with no promise due before then are skipped.
-  const tomorrowUtc = addDays(now.toISOString().slice(0, 10), 1);
-  const orgs = await conn.execute<Array<{ id: string; time_zone: string | null }>>(
-    `select o.id, o.time_zone from organization o
-      where o.id in (select distinct p.organization_id from promise_to_pay p
-                      where p.status = 'OPEN' and p.promised_date < ?::date)`,
-    [tomorrowUtc],
+  const today = await organizationDays(
+    orm,
+    `select p.organization_id from promise_to_pay p where p.status = 'OPEN' and p.promised_date < ?::date`,
+    now,
   );
-  if (orgs.length === 0) return 0;
-  const today = JSON.stringify(
-    orgs.map((o) => ({ organization_id: o.id, day: localDate(now, knownTimeZone(o.time_zone)) })),
-  );
-  const rows = await conn.execute<Array<{ n: number }>>(
+  if (today === null) return 0;
+  const rows = await orm.em.getConnection().execute<Array<{ n: number }>>(
     `with today as (
        select * from jsonb_to_recordset(?::jsonb) as t(organization_id text, day date)
      ), closed as (

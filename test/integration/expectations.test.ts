@@ -157,7 +157,7 @@ describe('expected payments', () => {
   });
 
   it('announces an overdue expectation once, and only to its organization', async () => {
-    const overdue = await sweepOverdueExpectations(hub.runtime.orm, '2026-12-05');
+    const overdue = await sweepOverdueExpectations(hub.runtime.orm, new Date('2026-12-05T12:00:00Z'));
     expect(overdue).toBeGreaterThanOrEqual(1);
     const e = await second();
     expect(e.status).toBe('OVERDUE');
@@ -173,7 +173,7 @@ describe('expected payments', () => {
       currency: 'UGX',
     });
     expect(JSON.stringify(events[0].payload)).not.toMatch(/Aisha|Namuli|256/);
-    expect(await sweepOverdueExpectations(hub.runtime.orm, '2026-12-06')).toBe(0);
+    expect(await sweepOverdueExpectations(hub.runtime.orm, new Date('2026-12-06T12:00:00Z'))).toBe(0);
 
     const mine = await hub.gql(
       '{ expectedPayments(filter: { status: [OVERDUE] }) { totalCount edges { node { installmentNumber remaining { amountMinor } } } } }',
