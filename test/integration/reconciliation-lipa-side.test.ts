@@ -115,6 +115,8 @@ describe('reconciliation: Lipa-side findings', () => {
       `,PAYMENT,50000,UGX,${day(2, 11).toISOString()},LN-FZ,`,
       `REV-1,REVERSAL,50000,UGX,${day(3).toISOString()},,TX-REVERSED-ONLY`,
       `TX-FINE,PAYMENT,50000,UGX,${day(2).toISOString()},,`,
+      // No id of its own, a linked id naming TX-FINE and no reference that fits: it must not settle TX-FINE again.
+      `,PAYMENT,50000,UGX,${day(4).toISOString()},LN-NOBODY,TX-FINE`,
     ].join('\n');
     const imp = await hub.runtime.services.settlements.importSettlement(scope(), {
       sourceId: source.id,
@@ -195,10 +197,21 @@ describe('reconciliation: Lipa-side findings', () => {
   });
 
   it('keeps statement lines to their organization (the tenant filter, without a TenantEntity base)', async () => {
-    expect(await scopedFork(hub.runtime.orm.em, orgId).count(SettlementLine, { importId })).toBe(4);
+    expect(await scopedFork(hub.runtime.orm.em, orgId).count(SettlementLine, { importId })).toBe(5);
     const stranger = (await hub.createOrg()).orgId;
     expect(await scopedFork(hub.runtime.orm.em, stranger).count(SettlementLine, { importId })).toBe(0);
     // Without an organization the filter refuses the query instead of reading every tenant's lines.
     await expect(hub.runtime.orm.em.fork().count(SettlementLine, { importId })).rejects.toThrow();
+  });
+
+  it('pairs a payment line by its own id only, never through a linked id', async () => {
+    const rows = await sql<{ outcome: string; payment_id: string | null }>(
+      `select o.outcome, o.payment_id from reconciliation_line_outcome o
+       join settlement_line l on l.id = o.settlement_line_id
+       where o.reconciliation_run_id = $1 and l.kind = 'PAYMENT' and l.provider_transaction_id is null
+         and l.reference = 'LN-NOBODY'`,
+      [run.id],
+    );
+    expect(rows).toEqual([{ outcome: 'UNMATCHED', payment_id: null }]);
   });
 });

@@ -196,9 +196,10 @@ select l.id as line_id, l.kind, l.provider_transaction_id as ptx, l.amount_minor
          },
        )} end as outcome
 from (
+  -- A payment line pairs by its own id only: one without (a bank line, say) goes to the fuzzy pass, never through a
+  -- linked id, which could name a payment another line already settles.
   select l.*, coalesce(rr.rn, 1) as rn,
-         case when l.kind = 'PAYMENT' and coalesce(rr.rn, 1) = 1
-              then coalesce(l.provider_transaction_id, l.linked_transaction_id) end as pair_key
+         case when l.kind = 'PAYMENT' and coalesce(rr.rn, 1) = 1 then l.provider_transaction_id end as pair_key
   from settlement_line l
   left join r_repeat rr on rr.id = l.id
   -- A transaction that a later, overlapping import repeats counts once: the first import's line.
@@ -303,7 +304,7 @@ where o.ctid = f.line_ctid`,
   {
     // Only the payments that raise something, read from r_out and looked up by key: those no line settles (the full
     // join's rows without a line, less those the fuzzy pass paired since) and those settled and matched to a loan but
-    // still not posted after the grace period. Totals come from the next step and r_out.
+    // still not posted after the grace period. Totals come from 'lipa totals in period' and r_out.
     name: 'lipa payments in period',
     sql: `
 create temp table r_lipa on commit drop as
