@@ -6,6 +6,7 @@ import type { Role } from '../../src/domain/enums';
 import { createLogger } from '../../src/logger';
 import { createRuntime, type Runtime } from '../../src/runtime';
 import { OrganizationService } from '../../src/services/organization.service';
+import { scopedFork, type Scope } from '../../src/services/scope';
 import { createTestDatabase, testQueuePrefix } from './db';
 import { freePort } from '../../src/db/servers';
 
@@ -95,5 +96,20 @@ export async function startTestHub(
       await runtime.stop();
       await db.drop();
     },
+  };
+}
+
+/** A FINANCE caller's scope in `orgId`, for calling services directly (as the resolvers would after auth). */
+export function financeScope(hub: TestHub, orgId: string, name: string): Scope {
+  return {
+    em: scopedFork(hub.runtime.orm.em, orgId),
+    principal: {
+      organizationId: orgId,
+      role: 'FINANCE',
+      actorType: 'API_KEY',
+      actorId: `key_${name.replace(/\W+/g, '_')}`,
+      name,
+    } as Scope['principal'],
+    logger: hub.runtime.logger,
   };
 }

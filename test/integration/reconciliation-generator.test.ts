@@ -2,9 +2,7 @@ import { RUN_STEPS } from '../../src/services/reconciliation/run-sql';
 import { ConnectorRegistry } from '../../src/connectors/registry';
 import { ReconciliationRun } from '../../src/entities/reconciliation-run.entity';
 import { withPgClient } from '../../src/services/reconciliation/pg-client';
-import type { Scope } from '../../src/services/scope';
-import { scopedFork } from '../../src/services/scope';
-import { startTestHub, type TestHub } from '../helpers/hub';
+import { financeScope, startTestHub, type TestHub } from '../helpers/hub';
 import { copyPayments, ReconDataset, type GroundTruth } from '../helpers/recon-generator';
 import { stubRailDefinition } from '../helpers/stub-rail';
 
@@ -25,17 +23,7 @@ describe('reconciliation against generated ground truth', () => {
   }, 60_000);
   afterAll(async () => hub.close());
 
-  const scope = (): Scope => ({
-    em: scopedFork(hub.runtime.orm.em, orgId),
-    principal: {
-      organizationId: orgId,
-      role: 'FINANCE',
-      actorType: 'API_KEY',
-      actorId: 'key_generator_test',
-      name: 'generator test',
-    } as Scope['principal'],
-    logger: hub.runtime.logger,
-  });
+  const scope = () => financeScope(hub, orgId, 'generator test');
 
   async function newSource(): Promise<string> {
     const res = await hub.gql(

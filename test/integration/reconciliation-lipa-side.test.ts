@@ -6,10 +6,9 @@ import { SettlementLine } from '../../src/entities/settlement-line.entity';
 import type { ReconciliationRun } from '../../src/entities/reconciliation-run.entity';
 import { SecretBox } from '../../src/services/crypto';
 import { withPgClient } from '../../src/services/reconciliation/pg-client';
-import type { Scope } from '../../src/services/scope';
 import { scopedFork } from '../../src/services/scope';
 import { seedLoanWithPayment } from '../factories';
-import { startTestHub, TEST_ENCRYPTION_KEY, type TestHub } from '../helpers/hub';
+import { financeScope, startTestHub, TEST_ENCRYPTION_KEY, type TestHub } from '../helpers/hub';
 import { stubRailDefinition } from '../helpers/stub-rail';
 
 /**
@@ -30,17 +29,7 @@ describe('reconciliation: Lipa-side findings', () => {
   const day = (d: number, h = 10) => new Date(Date.UTC(2026, 9, d, h));
   const ids: Record<string, string> = {};
 
-  const scope = (): Scope => ({
-    em: scopedFork(hub.runtime.orm.em, orgId),
-    principal: {
-      organizationId: orgId,
-      role: 'FINANCE',
-      actorType: 'API_KEY',
-      actorId: 'key_lipa_side_test',
-      name: 'lipa side test',
-    } as Scope['principal'],
-    logger: hub.runtime.logger,
-  });
+  const scope = () => financeScope(hub, orgId, 'lipa side test');
 
   const sql = async <T>(text: string, values: unknown[]): Promise<T[]> =>
     withPgClient(hub.runtime.orm, async (c) => (await c.query(text, values)).rows as T[]);

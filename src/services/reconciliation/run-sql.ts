@@ -122,6 +122,19 @@ function outcome(l: Line, p: Pair): string {
        end`;
 }
 
+/** A payment `p` paired by the rail's transaction id, as outcome() reads it. */
+const PAYMENT_PAIR: Pair = {
+  payment: 'p.id',
+  rule: "'TRANSACTION_ID'",
+  amount: 'p.amount_minor',
+  currency: 'p.currency',
+  status: 'p.status',
+  state: 'p.reconciliation_state',
+};
+
+/** A line of r_out (`o`), as outcome() reads it. */
+const R_OUT_LINE: Line = { kind: 'o.kind', currency: 'o.currency', amount: 'o.amount_minor', rn: 'o.rn' };
+
 export const RUN_STEPS: ReadonlyArray<{ name: string; sql: string }> = [
   {
     name: 'session settings',
@@ -186,14 +199,7 @@ select l.id as line_id, l.kind, l.provider_transaction_id as ptx, l.amount_minor
             then coalesce(l.linked_transaction_id, l.provider_transaction_id) end as reversal_of,
        case when l.id is not null then ${outcome(
          { kind: 'l.kind', currency: 'l.currency', amount: 'l.amount_minor', rn: 'l.rn' },
-         {
-           payment: 'p.id',
-           rule: "'TRANSACTION_ID'",
-           amount: 'p.amount_minor',
-           currency: 'p.currency',
-           status: 'p.status',
-           state: 'p.reconciliation_state',
-         },
+         PAYMENT_PAIR,
        )} end as outcome
 from (
   -- A payment line pairs by its own id only: one without (a bank line, say) goes to the fuzzy pass, never through a
@@ -225,17 +231,7 @@ offset 0) x offset 0) y`,
 update r_out o
    set payment_id = p.id, rule = 'TRANSACTION_ID', pay_amount = p.amount_minor, pay_currency = p.currency,
        pay_status = p.status, loan_account_id = p.loan_account_id, pay_in_period = ${IN_PERIOD('p.received_at')},
-       outcome = ${outcome(
-         { kind: 'o.kind', currency: 'o.currency', amount: 'o.amount_minor', rn: 'o.rn' },
-         {
-           payment: 'p.id',
-           rule: "'TRANSACTION_ID'",
-           amount: 'p.amount_minor',
-           currency: 'p.currency',
-           status: 'p.status',
-           state: 'p.reconciliation_state',
-         },
-       )}
+       outcome = ${outcome(R_OUT_LINE, PAYMENT_PAIR)}
 from payment p
 where o.reversal_of is not null and p.organization_id = :org and p.payment_source_id = :source
   and p.provider_transaction_id = o.reversal_of`,
@@ -286,17 +282,14 @@ update r_out o
    set payment_id = f.payment_id, rule = 'REFERENCE_AMOUNT_DATE', pay_amount = f.pay_amount,
        pay_currency = f.pay_currency, pay_status = f.pay_status, loan_account_id = f.loan_account_id,
        pay_in_period = f.pay_in_period, pay_unposted = f.pay_unposted,
-       outcome = ${outcome(
-         { kind: 'o.kind', currency: 'o.currency', amount: 'o.amount_minor', rn: 'o.rn' },
-         {
-           payment: 'f.payment_id',
-           rule: "'REFERENCE_AMOUNT_DATE'",
-           amount: 'f.pay_amount',
-           currency: 'f.pay_currency',
-           status: 'f.pay_status',
-           state: 'f.pay_state',
-         },
-       )}
+       outcome = ${outcome(R_OUT_LINE, {
+         payment: 'f.payment_id',
+         rule: "'REFERENCE_AMOUNT_DATE'",
+         amount: 'f.pay_amount',
+         currency: 'f.pay_currency',
+         status: 'f.pay_status',
+         state: 'f.pay_state',
+       })}
 from r_fuzzy_ok f
 -- By the row's address, taken with the candidates (nothing has updated r_out since): a probe each, not a scan.
 where o.ctid = f.line_ctid`,
