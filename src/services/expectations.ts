@@ -87,12 +87,13 @@ export async function applyPaymentToExpectations(
   );
   const amount = payment.amountMinor - payment.refundedMinor;
   const shares = allocateOldestFirst(open, amount);
-  if (shares.length) today ??= await organizationToday(tx, organizationId);
+  if (shares.length === 0) return 0;
+  const day = today ?? (await organizationToday(tx, organizationId));
   const byId = new Map(open.map((e) => [e.id, e]));
   for (const s of shares) {
     const e = byId.get(s.id)!;
     e.metMinor += s.amountMinor;
-    restatus(e, today!);
+    restatus(e, day);
     tx.persist(
       tx.create(ExpectedPaymentMatch, {
         organization: tx.getReference(Organization, organizationId),

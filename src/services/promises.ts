@@ -194,6 +194,8 @@ export async function releasePaymentFromPromises(
  * task); a promise is judged once, so running it again emits nothing. Returns how many were judged.
  */
 export async function sweepPromises(orm: MikroORM, now = new Date(), limit = 5000): Promise<number> {
+  // requiredMinor() in SQL (the unit tests pin the rule; the sweep's integration test this statement).
+  const required = (alias: string) => `(${alias}.amount_minor * ${alias}.threshold_pct + 99) / 100`;
   const today = await organizationDays(
     orm,
     `select p.organization_id from promise_to_pay p where p.status = 'OPEN' and p.promised_date < ?::date`,
@@ -209,9 +211,9 @@ export async function sweepPromises(orm: MikroORM, now = new Date(), limit = 500
               evaluated_at = ?, updated_at = now()
         where p.id in (select q.id from promise_to_pay q join today t on t.organization_id = q.organization_id
                         where q.status = 'OPEN' and q.promised_date + q.grace_days < t.day
-                          and q.paid_minor < (q.amount_minor * q.threshold_pct + 99) / 100
+                          and q.paid_minor < ${required('q')}
                         order by q.promised_date, q.id limit ?)
-          and p.status = 'OPEN' and p.paid_minor < (p.amount_minor * p.threshold_pct + 99) / 100
+          and p.status = 'OPEN' and p.paid_minor < ${required('p')}
        returning p.id, p.organization_id, p.loan_account_id, p.status, p.paid_minor, p.amount_minor,
                  p.threshold_pct, p.currency, p.promised_date, p.grace_days
      ), events as (
@@ -220,7 +222,7 @@ export async function sweepPromises(orm: MikroORM, now = new Date(), limit = 500
               'promise.broken', 'promise_to_pay', c.id,
               jsonb_build_object('promiseId', c.id, 'loanAccountId', c.loan_account_id, 'status', c.status,
                 'paidMinor', c.paid_minor::text,
-                'requiredMinor', ((c.amount_minor * c.threshold_pct + 99) / 100)::text,
+                'requiredMinor', (${required('c')})::text,
                 'amountMinor', c.amount_minor::text, 'currency', c.currency,
                 'promisedDate', to_char(c.promised_date, 'YYYY-MM-DD'), 'graceDays', c.grace_days,
                 'reason', 'window_closed', 'paymentId', null)

@@ -2,8 +2,9 @@
  * Settlement files: a rail's statement or payout file, read as it streams in, into normalised settlement lines.
  *
  * `parseSettlementBatches` yields the items of each chunk read, `parseSettlement` one at a time. An item is
- * `{ line }` when the line could be read, `{ issue }` when it could not (the rest of the file is still read). A file that cannot be read at all (unknown format, missing
- * header column, JSON of the wrong shape, empty, a record over the size limit) makes the generator throw
+ * `{ line }` when the line could be read, `{ issue }` when it could not (the rest of the file is still read). A file
+ * that cannot be read at all (unknown format, missing header column, JSON of the wrong shape, empty, a record over
+ * the size limit) makes the generator throw
  * {@link SettlementParseError}. Amounts are exact bigint minor units; no float touches money.
  */
 import { parseAirtelMoneyCsv } from './formats/airtel-money';

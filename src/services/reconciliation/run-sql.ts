@@ -72,9 +72,12 @@ const nestedLoops = (on: boolean, forSteps: string) => ({
 /** Whether a timestamp column falls in the run's period (from inclusive, to exclusive). */
 const IN_PERIOD = (column: string) => `(${column} >= :from::timestamptz and ${column} < :to::timestamptz)`;
 
-/** Lipa's payments of the period that a statement should settle: received, not pending or failed. */
-const LIPA_PAYMENTS = `p.organization_id = :org and p.payment_source_id = :source
-  and ${IN_PERIOD('p.received_at')} and p.status not in ('PENDING', 'FAILED')`;
+/** A payment `p` of the period that a statement should settle: received in the period, not pending or failed. */
+const TO_SETTLE = (p: string) =>
+  `${IN_PERIOD(`${p}.received_at`)} and ${p}.status not in ('PENDING', 'FAILED')`;
+
+/** The source's payments that a statement of the period should settle. */
+const LIPA_PAYMENTS = `p.organization_id = :org and p.payment_source_id = :source and ${TO_SETTLE('p')}`;
 
 /** What makes two lines the same transaction: the rail's id, or a payout's reference. */
 const LINE_KEY = `coalesce(l.provider_transaction_id, case when l.kind = 'PAYOUT' then l.payout_reference end)`;
@@ -217,7 +220,7 @@ full join (
   from payment p where p.organization_id = :org and p.payment_source_id = :source
 ) p on p.provider_transaction_id = l.pair_key
 -- Payments without a line only when a statement of the period should have settled them.
-where l.id is not null or (${IN_PERIOD('p.received_at')} and p.status not in ('PENDING', 'FAILED'))
+where l.id is not null or (${TO_SETTLE('p')})
 offset 0) x offset 0) y`,
   },
   { name: 'analyze outcomes', sql: `analyze r_out` },
