@@ -50,6 +50,14 @@ export class SettlementImport extends TenantEntity {
   @Property({ type: 'timestamptz', nullable: true })
   periodTo?: Date | null;
 
+  /**
+   * The (kind, key) pairs the file lists more than once, found while it streamed (a superset: see RepeatedKeyFinder).
+   * A run over this import alone ranks just these lines instead of grouping every line by key. Null when not known:
+   * imports before this column, or a file with more than 100,000 candidates; a run then finds them itself.
+   */
+  @Property({ type: 'jsonb', nullable: true, lazy: true })
+  repeatedKeys?: Array<{ kind: string; key: string }> | null;
+
   /** The first problems found (bounded), each with its line number. */
   @Property({ type: 'jsonb', nullable: true })
   errors?: Array<{ lineNumber: number; message: string }> | null;

@@ -197,6 +197,56 @@ describe('reconciliation against generated ground truth', () => {
     expect(after[0].open).toBe(before[0].n);
   }, 120_000);
 
+  it('ranks repeated lines alike whether the import listed their keys or the run groups every line', async () => {
+    const ds = new ReconDataset({
+      seed: 8128,
+      payments: 3000,
+      from: new Date('2026-11-01T00:00:00Z'),
+      to: new Date('2026-11-08T00:00:00Z'),
+      toleranceBasisPoints: 50,
+    });
+    const truth = ds.truth();
+    expect(truth.byCategory.DUPLICATE).toBeGreaterThan(10);
+    const { sourceId, run } = await load(ds);
+    const check = async (r: ReconciliationRun, path: string) => {
+      expect(r.status).toBe('COMPLETED');
+      expect((r.stats as { repeatedKeys: string }).repeatedKeys).toBe(path);
+      expect(outcomesOf(r, 'UGX')).toEqual(truth.lineOutcomes);
+      expect(await discrepanciesOf(r.id)).toEqual(truth.discrepancies);
+    };
+    await check(run, 'LISTED_BY_IMPORT');
+
+    // The import listed every transaction the statement repeats (and, being hash-based, may list a few more).
+    const [imp] = await sql<{ id: string; keys: Array<{ kind: string; key: string }> }>(
+      'select id, repeated_keys as keys from settlement_import where payment_source_id = $1',
+      [sourceId],
+    );
+    const listed = new Set(imp.keys.map((k) => `${k.kind}/${k.key}`));
+    const repeated = await sql<{ k: string }>(
+      `select kind || '/' || provider_transaction_id as k from settlement_line where import_id = $1
+         and provider_transaction_id is not null group by kind, provider_transaction_id having count(*) > 1`,
+      [imp.id],
+    );
+    expect(repeated.length).toBeGreaterThan(10);
+    expect(repeated.filter((r) => !listed.has(r.k))).toEqual([]);
+
+    // Not listed (an import from before the list existed): the run groups the lines itself, same answer.
+    await sql('update settlement_import set repeated_keys = null where id = $1', [imp.id]);
+    await check(await reconcile(ds, sourceId), 'GROUPED_BY_RUN');
+
+    // Listed with keys that occur once (hash collisions do that): each ranks first of one, same answer.
+    const once = await sql<{ kind: string; key: string }>(
+      `select kind, provider_transaction_id as key from settlement_line where import_id = $1
+         and provider_transaction_id is not null group by 1, 2 having count(*) = 1 order by 2 limit 40`,
+      [imp.id],
+    );
+    await sql('update settlement_import set repeated_keys = $2 where id = $1', [
+      imp.id,
+      JSON.stringify([...imp.keys, ...once]),
+    ]);
+    await check(await reconcile(ds, sourceId), 'LISTED_BY_IMPORT');
+  }, 120_000);
+
   it('checks payouts against their items (1:N), with fees and a currency that has cents (KES)', async () => {
     const ds = new ReconDataset({
       seed: 77,

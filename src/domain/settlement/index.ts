@@ -24,6 +24,7 @@ import {
 
 export * from './types';
 export { MAX_CSV_RECORD_BYTES, readCsv, type CsvRecord } from './csv';
+export { RepeatedKeyFinder, settlementLineKey, type RepeatedKey } from './repeats';
 
 type Parser = (
   chunks: AsyncIterable<Buffer | string> | Iterable<Buffer | string>,

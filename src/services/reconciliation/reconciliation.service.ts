@@ -64,6 +64,7 @@ const PARAM_NAMES = [
   'lenderMissing',
   'lenderChecked',
   'imports',
+  'repeatsListed',
 ] as const;
 type ParamName = (typeof PARAM_NAMES)[number];
 const PARAM_PATTERN = new RegExp(`(?<![:\\w]):(${PARAM_NAMES.join('|')})\\b`, 'g');
@@ -165,7 +166,7 @@ export class ReconciliationService {
         })),
       ),
       lenderChecked: lender !== null,
-      imports: await this.importsFor(organizationId, run, opts.dateToleranceSeconds),
+      ...(await this.importsFor(organizationId, run, opts.dateToleranceSeconds)),
     };
     const started = process.hrtime.bigint();
     const timings: Record<string, number> = {};
@@ -178,7 +179,12 @@ export class ReconciliationService {
             await client.query(q.text, q.values);
             timings[step.name] = Number(process.hrtime.bigint() - t0) / 1e6;
           }
-          const s = { ...(await this.collectStats(client)), lender };
+          const s = {
+            ...(await this.collectStats(client)),
+            lender,
+            // Where the keys listed more than once came from: the one import's own list, or grouping every line.
+            repeatedKeys: values.repeatsListed ? 'LISTED_BY_IMPORT' : 'GROUPED_BY_RUN',
+          };
           const elapsedMs = Number(process.hrtime.bigint() - started) / 1e6;
           await client.query(
             `update reconciliation_run set status = 'COMPLETED', stats = $2, import_ids = $4, completed_at = now(),
@@ -217,12 +223,15 @@ export class ReconciliationService {
 
   /**
    * The source's completed imports whose period overlaps the run's (widened by the date tolerance). Read once, so
-   * every step sees the same lines even if another import completes while the run is under way.
+   * every step sees the same lines even if another import completes while the run is under way. `repeatsListed`: the
+   * run covers one import, which listed the keys it repeats (the run then ranks only those; with several imports a
+   * key may repeat across them, and the run groups the lines itself).
    */
   private async importsFor(organizationId: string, run: ReconciliationRun, dateTolSeconds: number) {
     const tol = dateTolSeconds * 1000;
-    const rows = await this.orm.em.getConnection().execute<Array<{ id: string }>>(
-      `select id from settlement_import where organization_id = ? and payment_source_id = ? and status = 'COMPLETED'
+    const rows = await this.orm.em.getConnection().execute<Array<{ id: string; listed: boolean }>>(
+      `select id, repeated_keys is not null as listed from settlement_import
+        where organization_id = ? and payment_source_id = ? and status = 'COMPLETED'
          and period_from < ? and period_to >= ? order by id`,
       [
         organizationId,
@@ -231,7 +240,7 @@ export class ReconciliationService {
         new Date(run.periodFrom.getTime() - tol),
       ],
     );
-    return rows.map((r) => r.id);
+    return { imports: rows.map((r) => r.id), repeatsListed: rows.length === 1 && rows[0].listed };
   }
 
   /**

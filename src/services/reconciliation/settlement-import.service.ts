@@ -4,6 +4,8 @@ import type { PoolClient } from 'pg';
 import { from as copyFrom } from 'pg-copy-streams';
 import {
   parseSettlementBatches,
+  RepeatedKeyFinder,
+  settlementLineKey,
   SettlementParseError,
   type ParsedSettlementLine,
   type SettlementFormat,
@@ -145,6 +147,7 @@ export class SettlementImportService {
     const totals: Totals = {};
     let periodFrom: Date | null = null;
     let periodTo: Date | null = null;
+    const repeats = new RepeatedKeyFinder();
     const progress = async () => {
       await this.orm.em
         .fork()
@@ -178,6 +181,7 @@ export class SettlementImportService {
                 t.amountMinor += line.amountMinor;
                 if (!periodFrom || line.occurredAt < periodFrom) periodFrom = line.occurredAt;
                 if (!periodTo || line.occurredAt > periodTo) periodTo = line.occurredAt;
+                repeats.add(line.kind, settlementLineKey(line));
                 if (rejected === 0) {
                   // A promise only when the COPY stream wants the writer to wait.
                   const wait = write(this.row(prefix, line));
@@ -199,7 +203,8 @@ export class SettlementImportService {
           if (earlier.rows.length) throw new DuplicateFile(earlier.rows[0].id);
           await client.query(
             `update settlement_import set status = 'COMPLETED', content_sha256 = $2, lines_read = $3, bytes_read = $4,
-               totals = $5, period_from = $6, period_to = $7, completed_at = now(), updated_at = now()
+               totals = $5, period_from = $6, period_to = $7, repeated_keys = $9, completed_at = now(),
+               updated_at = now()
              where id = $1 and organization_id = $8`,
             [
               record.id,
@@ -210,6 +215,7 @@ export class SettlementImportService {
               periodFrom,
               periodTo,
               organizationId,
+              jsonOrNull(repeats.result()),
             ],
           );
           return { kind: 'completed' as const };
@@ -380,6 +386,11 @@ function serialiseTotals(totals: Totals) {
       out[currency][kind] = { count: t.count, amountMinor: t.amountMinor.toString() };
   }
   return out;
+}
+
+/** A JSON parameter, or SQL null (JSON.stringify(null) is the JSON literal null, not a missing value). */
+function jsonOrNull(value: unknown): string | null {
+  return value === null || value === undefined ? null : JSON.stringify(value);
 }
 
 function isUniqueViolation(err: unknown): boolean {
