@@ -12,6 +12,15 @@ import { TENANT_FILTER } from './base';
 import { Organization } from './organization.entity';
 
 /**
+ * Lines are found by import through a BRIN index: an import's lines are appended together and import ids grow with
+ * time, so each block range holds one import or a few, and the index costs COPY almost nothing. The B-tree it replaced
+ * cost COPY 1.0-1.4 s per million lines (3.7-4.1 s with it, 2.7 s without). `= any(ids)` uses it as a bitmap scan.
+ * Autosummarize: autovacuum summarises new ranges as they fill (a range not yet summarised is always read).
+ */
+const IMPORT_INDEX =
+  'create index "settlement_line_import_id_index" on "settlement_line" using brin ("import_id") with (autosummarize = on)';
+
+/**
  * One line of a rail's statement or payout, bulk-loaded with COPY (hence a database-generated key). No foreign keys:
  * checking two per row was two thirds of COPY's time for a million lines; the import validates the organization and
  * source in the same transaction, and lines are only ever written by it. A run finds a source's lines through its
@@ -25,7 +34,7 @@ import { Organization } from './organization.entity';
  */
 @Entity({ tableName: 'settlement_line' })
 @Filter(TENANT_FILTER)
-@Index({ properties: ['importId'] })
+@Index({ name: 'settlement_line_import_id_index', expression: IMPORT_INDEX })
 export class SettlementLine {
   @PrimaryKey({ type: new BigIntType('bigint'), autoincrement: true })
   id!: bigint;
