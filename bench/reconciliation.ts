@@ -10,8 +10,8 @@
  *   copy + join COPY of the same CSV bytes into an unindexed table by PostgreSQL's own CSV reader, then those joins.
  * The statement CSV is rendered into memory before any clock starts; the upload and the baseline's COPY stream the
  * same bytes from there.
- * "run phase" is runReconciliation to COMPLETED alone, the part the bare joins stand for. Each baseline is measured
- * three times and its median kept.
+ * "run phase" is runReconciliation to COMPLETED alone, the part the bare joins stand for. Each baseline is sampled
+ * right after each timed pass (same database, same conditions) and its median kept.
  * The hub's path is timed three times (BENCH_RECON_PASSES) and its median reported with every pass: on this shared
  * machine one pass of the same work varied by a fifth. Between passes the import, the run and what it wrote are deleted
  * and the tables vacuumed (untimed), so each pass does a first run's work.
@@ -51,7 +51,6 @@ const SCENARIOS: Record<string, Scenario> = {
 };
 
 const secondsSince = (t: bigint) => Number(process.hrtime.bigint() - t) / 1e9;
-const BASELINE_SAMPLES = 3;
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
 function upload(
@@ -76,57 +75,49 @@ function upload(
   });
 }
 
-async function baselines(databaseUrl: string, sourceId: string, importId: string, csv: Buffer[]) {
-  const client = new Client({ connectionString: databaseUrl });
-  await client.connect();
-  try {
-    await client.query(`set work_mem = '256MB'`);
-    const joins = async (lineTable: string, lineFilter: string) => {
-      // Lines with their payment, lines without one, payments without a line: three hash joins.
-      await client.query(
-        `select count(*) from ${lineTable} l join payment p
-           on p.payment_source_id = $1 and p.provider_transaction_id = l.provider_transaction_id where ${lineFilter}`,
-        [sourceId],
-      );
-      await client.query(
-        `select count(*) from ${lineTable} l where ${lineFilter} and not exists (select 1 from payment p
-           where p.payment_source_id = $1 and p.provider_transaction_id = l.provider_transaction_id)`,
-        [sourceId],
-      );
-      await client.query(
-        `select count(*) from payment p where p.payment_source_id = $1 and not exists (select 1 from ${lineTable} l
-           where ${lineFilter} and l.provider_transaction_id = p.provider_transaction_id)`,
-        [sourceId],
-      );
-    };
-    // Each baseline three times, the median kept: on a shared two-core machine one sample of a sub-second
-    // baseline varied by half from run to run, and the ratios with it.
-    const joinSamples: number[] = [];
-    const copySamples: number[] = [];
-    for (let i = 0; i < BASELINE_SAMPLES; i++) {
-      const t0 = process.hrtime.bigint();
-      await joins('settlement_line', `l.import_id = '${importId}'`);
-      joinSamples.push(secondsSince(t0));
+/**
+ * One sample of each baseline, on the rows the hub just loaded: taken right after each timed pass, so the hub and its
+ * baselines are measured under the same conditions (on this shared machine the same work ran up to 1.5x slower for
+ * minutes at a time, and a baseline measured after all the passes could land in a different spell).
+ */
+async function baselineSample(db: Client, sourceId: string, importId: string, csv: Buffer[]) {
+  await db.query(`set work_mem = '256MB'`);
+  const joins = async (lineTable: string, lineFilter: string) => {
+    // Lines with their payment, lines without one, payments without a line: three hash joins.
+    await db.query(
+      `select count(*) from ${lineTable} l join payment p
+         on p.payment_source_id = $1 and p.provider_transaction_id = l.provider_transaction_id where ${lineFilter}`,
+      [sourceId],
+    );
+    await db.query(
+      `select count(*) from ${lineTable} l where ${lineFilter} and not exists (select 1 from payment p
+         where p.payment_source_id = $1 and p.provider_transaction_id = l.provider_transaction_id)`,
+      [sourceId],
+    );
+    await db.query(
+      `select count(*) from payment p where p.payment_source_id = $1 and not exists (select 1 from ${lineTable} l
+         where ${lineFilter} and l.provider_transaction_id = p.provider_transaction_id)`,
+      [sourceId],
+    );
+  };
+  const t0 = process.hrtime.bigint();
+  await joins('settlement_line', `l.import_id = '${importId}'`);
+  const joinOnly = secondsSince(t0);
 
-      await client.query(`drop table if exists bare_line`);
-      await client.query(
-        `create unlogged table bare_line (provider_transaction_id text, kind text, amount numeric, fee numeric,
-           currency text, occurred_at timestamptz, reference text, linked_transaction_id text, payout_reference text)`,
-      );
-      const t1 = process.hrtime.bigint();
-      const copy = client.query(copyFrom(`COPY bare_line FROM STDIN (FORMAT csv, HEADER true)`));
-      await pipeline(Readable.from(csv), copy);
-      await client.query('analyze bare_line');
-      await joins('bare_line', 'true');
-      copySamples.push(secondsSince(t1));
-      await client.query(`drop table bare_line`);
-    }
-    const joinOnly = median(joinSamples);
-    const copyJoin = median(copySamples);
-    return { joinOnly, copyJoin };
-  } finally {
-    await client.end();
-  }
+  await db.query(`drop table if exists bare_line`);
+  await db.query(
+    `create unlogged table bare_line (provider_transaction_id text, kind text, amount numeric, fee numeric,
+       currency text, occurred_at timestamptz, reference text, linked_transaction_id text, payout_reference text)`,
+  );
+  const t1 = process.hrtime.bigint();
+  const copy = db.query(copyFrom(`COPY bare_line FROM STDIN (FORMAT csv, HEADER true)`));
+  await pipeline(Readable.from(csv), copy);
+  await db.query('analyze bare_line');
+  await joins('bare_line', 'true');
+  const copyJoin = secondsSince(t1);
+  await db.query(`drop table bare_line`);
+  await db.query(`reset work_mem`);
+  return { joinOnly, copyJoin };
 }
 
 /** Timed passes per scenario (the hub's figure is their median): BENCH_RECON_PASSES, default 3. */
@@ -293,6 +284,7 @@ async function runScenario(s: Scenario): Promise<Array<Record<string, string | n
     // Timed: upload start -> run completed, PASSES times; between passes (untimed) the import, the run and what it
     // wrote are deleted and the tables vacuumed, so every pass does the first run's work on the same database.
     const passes: Pass[] = [];
+    const samples: Array<{ joinOnly: number; copyJoin: number }> = [];
     for (let i = 0; i < PASSES; i++) {
       if (i > 0) await resetSource(db, orgId, sourceId);
       const p = await timedPass(hub.url, adminKey, sourceId, ds, csv, db);
@@ -313,6 +305,12 @@ async function runScenario(s: Scenario): Promise<Array<Record<string, string | n
         .map(([k, v]) => `${k} ${v}`)
         .join(', ');
       out(`  slowest run steps (ms): ${steps}`);
+      const b = await baselineSample(db, sourceId, p.importId, csv);
+      samples.push(b);
+      out(
+        `  baselines right after: join only ${b.joinOnly.toFixed(2)} s, COPY + join ${b.copyJoin.toFixed(2)} s ` +
+          `(this pass / COPY + join ${(p.totalSeconds / b.copyJoin).toFixed(2)}x)`,
+      );
     }
     const peakRss = rss.stop();
     await db.end();
@@ -321,7 +319,6 @@ async function runScenario(s: Scenario): Promise<Array<Record<string, string | n
     const runSeconds = median(passes.map((p) => p.runSeconds));
     const correct = passes.every((p) => p.correct && p.status === 'COMPLETED');
     const status = correct ? 'COMPLETED' : passes.map((p) => p.status).join('/');
-    const imported = { id: passes[passes.length - 1].importId };
     const spread =
       PASSES > 1
         ? ` (median of ${PASSES}: ${[...totals]
@@ -330,7 +327,10 @@ async function runScenario(s: Scenario): Promise<Array<Record<string, string | n
             .join(', ')})`
         : '';
     out(`${s.name}: ${paymentRows} payments loaded in ${loadSeconds.toFixed(1)} s (untimed)`);
-    const base = await baselines(databaseUrl, sourceId, imported.id, csv);
+    const base = {
+      joinOnly: median(samples.map((b) => b.joinOnly)),
+      copyJoin: median(samples.map((b) => b.copyJoin)),
+    };
     const rows: Array<Record<string, string | number>> = [
       {
         scenario: s.name,
