@@ -88,6 +88,8 @@ describe('reconciliation: Lipa-side findings', () => {
     payment('TX-REVERSED-ONLY', { reconciliationState: 'POSTED', onLoan: true });
     // Settled and posted: nothing to say.
     payment('TX-FINE', { reconciliationState: 'POSTED', onLoan: true });
+    // Settled and posted, by a plain line; a line without an id carries its account reference too.
+    payment('TX-REF-NAMED', { reconciliationState: 'POSTED', onLoan: true, accountReference: 'LN-NAMED' });
     // Received, never settled.
     payment('TX-NOT-SETTLED', {});
     // Not for this period's statement: pending, before the period, another rail's.
@@ -106,6 +108,9 @@ describe('reconciliation: Lipa-side findings', () => {
       `TX-FINE,PAYMENT,50000,UGX,${day(2).toISOString()},,`,
       // No id of its own, a linked id naming TX-FINE and no reference that fits: it must not settle TX-FINE again.
       `,PAYMENT,50000,UGX,${day(4).toISOString()},LN-NOBODY,TX-FINE`,
+      // Its only candidate by reference, amount and date is TX-REF-NAMED, which the line above it already settles.
+      `TX-REF-NAMED,PAYMENT,50000,UGX,${day(2).toISOString()},LN-NAMED,`,
+      `,PAYMENT,50000,UGX,${day(2, 12).toISOString()},LN-NAMED,`,
     ].join('\n');
     const imp = await hub.runtime.services.settlements.importSettlement(scope(), {
       sourceId: source.id,
@@ -176,17 +181,18 @@ describe('reconciliation: Lipa-side findings', () => {
         { count: number; settledCount: number; settledMinor: string; withoutLoanCount: number }
       >;
     };
-    // In the period and received: UNPOSTED, FUZZY, REVERSED-ONLY, FINE, NOT-SETTLED. Settled: UNPOSTED, FUZZY, FINE.
+    // In the period and received: UNPOSTED, FUZZY, REVERSED-ONLY, FINE, REF-NAMED, NOT-SETTLED.
+    // Settled: UNPOSTED, FUZZY, FINE, REF-NAMED (once, though two lines carry its reference).
     expect(stats.payments.UGX).toMatchObject({
-      count: 5,
-      settledCount: 3,
-      settledMinor: '150000',
+      count: 6,
+      settledCount: 4,
+      settledMinor: '200000',
       withoutLoanCount: 1,
     });
   });
 
   it('keeps statement lines to their organization (the tenant filter, without a TenantEntity base)', async () => {
-    expect(await scopedFork(hub.runtime.orm.em, orgId).count(SettlementLine, { importId })).toBe(5);
+    expect(await scopedFork(hub.runtime.orm.em, orgId).count(SettlementLine, { importId })).toBe(7);
     const stranger = (await hub.createOrg()).orgId;
     expect(await scopedFork(hub.runtime.orm.em, stranger).count(SettlementLine, { importId })).toBe(0);
     // Without an organization the filter refuses the query instead of reading every tenant's lines.
@@ -202,5 +208,18 @@ describe('reconciliation: Lipa-side findings', () => {
       [run.id],
     );
     expect(rows).toEqual([{ outcome: 'UNMATCHED', payment_id: null }]);
+  });
+
+  it('never pairs a line by reference with a payment a plain line already settles', async () => {
+    const rows = await sql<{ id: string | null; outcome: string; payment_id: string | null }>(
+      `select l.provider_transaction_id as id, o.outcome, o.payment_id from reconciliation_line_outcome o
+       join settlement_line l on l.id = o.settlement_line_id
+       where o.reconciliation_run_id = $1 and l.reference = 'LN-NAMED' order by l.line_number`,
+      [run.id],
+    );
+    expect(rows).toEqual([
+      { id: 'TX-REF-NAMED', outcome: 'MATCHED', payment_id: ids['TX-REF-NAMED'] },
+      { id: null, outcome: 'UNMATCHED', payment_id: null },
+    ]);
   });
 });
