@@ -89,14 +89,18 @@ describe('reconciliation against generated ground truth', () => {
     expect((s.matchedCount as number) + (s.discrepancyCount as number)).toBe(truth.statementPaymentLines);
   }
 
-  it('matches 5,000 payments exactly as the ground truth says (UGX, 1:1)', async () => {
-    const ds = new ReconDataset({
-      seed: 20261122,
-      payments: 5000,
+  /** A week of UGX payments (1:1 statement) from the generator. */
+  const weekOfUgx = (seed: number, payments: number) =>
+    new ReconDataset({
+      seed,
+      payments,
       from: new Date('2026-11-01T00:00:00Z'),
       to: new Date('2026-11-08T00:00:00Z'),
       toleranceBasisPoints: 50,
     });
+
+  it('matches 5,000 payments exactly as the ground truth says (UGX, 1:1)', async () => {
+    const ds = weekOfUgx(20261122, 5000);
     const truth = ds.truth();
     // The generator produced every category it promises, in roughly the asked-for shares.
     expect(truth.byCategory.MISSING).toBeGreaterThan(20);
@@ -198,13 +202,7 @@ describe('reconciliation against generated ground truth', () => {
   }, 120_000);
 
   it('ranks repeated lines alike whether the import listed their keys or the run groups every line', async () => {
-    const ds = new ReconDataset({
-      seed: 8128,
-      payments: 3000,
-      from: new Date('2026-11-01T00:00:00Z'),
-      to: new Date('2026-11-08T00:00:00Z'),
-      toleranceBasisPoints: 50,
-    });
+    const ds = weekOfUgx(8128, 3000);
     const truth = ds.truth();
     expect(truth.byCategory.DUPLICATE).toBeGreaterThan(10);
     const { sourceId, run } = await load(ds);
