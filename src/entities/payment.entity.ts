@@ -22,11 +22,19 @@ import { TenantEntity } from './base';
 import { LoanAccount } from './loan-account.entity';
 import { PaymentSource } from './payment-source.entity';
 
+/**
+ * Payments by time of receipt, for a reconciliation run's window (run-sql.ts): a BRIN index, since payments are written
+ * as they arrive and a block range covers a short span of time, so it costs ingest almost nothing.
+ */
+const RECEIVED_AT_INDEX =
+  'create index "payment_received_at_brin" on "payment" using brin ("received_at") with (autosummarize = on)';
+
 /** A payment on a rail. Unique per source and provider transaction id; moves only through domain/payment-state. */
 @Entity({ tableName: 'payment' })
 @Unique({ properties: ['paymentSource', 'providerTransactionId'] })
 @Index({ properties: ['loanAccount', 'receivedAt'] })
 @Index({ properties: ['reconciliationState'] })
+@Index({ name: 'payment_received_at_brin', expression: RECEIVED_AT_INDEX })
 export class Payment extends TenantEntity {
   @PrimaryKey({ type: 'text' })
   id: Opt<string> = newId('pay');

@@ -95,6 +95,8 @@ describe('reconciliation: Lipa-side findings', () => {
     // Not for this period's statement: pending, before the period, another rail's.
     payment('TX-PENDING', { status: 'PENDING' });
     payment('TX-EARLIER', { receivedAt: day(-3) });
+    // Received two months before the period, settled in it: older than the bulk join's window, paired by index.
+    payment('TX-OLD', { receivedAt: day(-60), reconciliationState: 'POSTED', onLoan: true });
     payment('TX-OTHER-SOURCE', { source: otherSource });
     em.persist(otherSource);
     await em.flush();
@@ -111,6 +113,7 @@ describe('reconciliation: Lipa-side findings', () => {
       // Its only candidate by reference, amount and date is TX-REF-NAMED, which the line above it already settles.
       `TX-REF-NAMED,PAYMENT,50000,UGX,${day(2).toISOString()},LN-NAMED,`,
       `,PAYMENT,50000,UGX,${day(2, 12).toISOString()},LN-NAMED,`,
+      `TX-OLD,PAYMENT,50000,UGX,${day(3).toISOString()},,`,
     ].join('\n');
     const imp = await hub.runtime.services.settlements.importSettlement(scope(), {
       sourceId: source.id,
@@ -170,7 +173,7 @@ describe('reconciliation: Lipa-side findings', () => {
 
   it('says nothing of pending payments, earlier payments, other sources’ payments or the settled and posted one', async () => {
     const named = new Set((await findings()).map((f) => f.payment_id));
-    for (const quiet of ['TX-PENDING', 'TX-EARLIER', 'TX-OTHER-SOURCE', 'TX-FINE'])
+    for (const quiet of ['TX-PENDING', 'TX-EARLIER', 'TX-OTHER-SOURCE', 'TX-FINE', 'TX-OLD'])
       expect(named.has(ids[quiet])).toBe(false);
   });
 
@@ -192,7 +195,7 @@ describe('reconciliation: Lipa-side findings', () => {
   });
 
   it('keeps statement lines to their organization (the tenant filter, without a TenantEntity base)', async () => {
-    expect(await scopedFork(hub.runtime.orm.em, orgId).count(SettlementLine, { importId })).toBe(7);
+    expect(await scopedFork(hub.runtime.orm.em, orgId).count(SettlementLine, { importId })).toBe(8);
     const stranger = (await hub.createOrg()).orgId;
     expect(await scopedFork(hub.runtime.orm.em, stranger).count(SettlementLine, { importId })).toBe(0);
     // Without an organization the filter refuses the query instead of reading every tenant's lines.
@@ -208,6 +211,16 @@ describe('reconciliation: Lipa-side findings', () => {
       [run.id],
     );
     expect(rows).toEqual([{ outcome: 'UNMATCHED', payment_id: null }]);
+  });
+
+  it('pairs a line with a payment received long before the period, outside the bulk join, by its id', async () => {
+    const rows = await sql<{ outcome: string; payment_id: string | null; rule: string | null }>(
+      `select o.outcome, o.payment_id, o.rule from reconciliation_line_outcome o
+       join settlement_line l on l.id = o.settlement_line_id
+       where o.reconciliation_run_id = $1 and l.provider_transaction_id = 'TX-OLD'`,
+      [run.id],
+    );
+    expect(rows).toEqual([{ outcome: 'MATCHED', payment_id: ids['TX-OLD'], rule: 'TRANSACTION_ID' }]);
   });
 
   it('never pairs a line by reference with a payment a plain line already settles', async () => {

@@ -70,6 +70,13 @@ const nestedLoops = (on: boolean, forSteps: string) => ({
   sql: `select set_config('enable_nestloop', '${on ? 'on' : 'off'}', true)`,
 });
 
+/**
+ * Where the bulk join's payments start: a week (and the date tolerance) before the period. The join hashes the
+ * source's payments from here on, not its whole history; a payment line naming an older payment is paired next, by
+ * index (older payments). Only speed depends on this bound, never a result.
+ */
+const WINDOW_START = `(:from::timestamptz - make_interval(secs => :dateTol::int) - interval '7 days')`;
+
 /** Whether a timestamp column falls in the run's period (from inclusive, to exclusive). */
 const IN_PERIOD = (column: string) => `(${column} >= :from::timestamptz and ${column} < :to::timestamptz)`;
 
@@ -225,7 +232,7 @@ from (
 full join (
   select p.id, p.provider_transaction_id, p.amount_minor, p.currency, p.status, p.loan_account_id,
          p.reconciliation_state, p.received_at, p.updated_at
-  from payment p where p.organization_id = :org and p.payment_source_id = :source
+  from payment p where p.organization_id = :org and p.payment_source_id = :source and p.received_at >= ${WINDOW_START}
 ) p on p.provider_transaction_id = l.pair_key
 -- Payments without a line only when a statement of the period should have settled them.
 where l.id is not null or (${TO_SETTLE('p')})
@@ -234,7 +241,21 @@ offset 0) x offset 0) y`,
   { name: 'analyze outcomes', sql: `analyze r_out` },
   // Reversal lines and fuzzy candidates are a few thousand rows looked up by key: an index probe each (the payment's
   // transaction id, its account reference) instead of hashing every payment of the source again.
-  nestedLoops(true, 'reversal pairs and fuzzy candidates'),
+  nestedLoops(true, 'older payments, reversal pairs and fuzzy candidates'),
+  {
+    name: 'pairs by transaction id, older payments',
+    // Payment lines the bulk join left unpaired, looked up among the payments received before its window: an index
+    // probe each. There are few (each one left unpaired here is a discrepancy, which costs more to write than a probe).
+    sql: `
+update r_out o
+   set payment_id = p.id, rule = 'TRANSACTION_ID', pay_amount = p.amount_minor, pay_currency = p.currency,
+       pay_status = p.status, loan_account_id = p.loan_account_id, pay_in_period = ${IN_PERIOD('p.received_at')},
+       pay_unposted = ${UNPOSTED('p')}, outcome = ${outcome(R_OUT_LINE, PAYMENT_PAIR)}
+from payment p
+where o.kind = 'PAYMENT' and o.rn = 1 and o.line_id is not null and o.payment_id is null and o.ptx is not null
+  and p.organization_id = :org and p.payment_source_id = :source and p.provider_transaction_id = o.ptx
+  and p.received_at < ${WINDOW_START}`,
+  },
   {
     name: 'reversal pairs',
     // A reversal, refund or charge-back names the payment it undoes (linked id, else its own id); its repeats too.
