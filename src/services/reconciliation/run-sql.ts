@@ -146,6 +146,11 @@ const PAYMENT_PAIR: Pair = {
 /** A line of r_out (`o`), as outcome() reads it. */
 const R_OUT_LINE: Line = { kind: 'o.kind', currency: 'o.currency', amount: 'o.amount_minor', rn: 'o.rn' };
 
+/** An r_out row's payment columns and outcome once its line is paired by transaction id with payment `p` (updates). */
+const SET_PAIRED_BY_ID = `payment_id = p.id, rule = 'TRANSACTION_ID', pay_amount = p.amount_minor,
+       pay_currency = p.currency, pay_status = p.status, loan_account_id = p.loan_account_id,
+       pay_in_period = ${IN_PERIOD('p.received_at')}, outcome = ${outcome(R_OUT_LINE, PAYMENT_PAIR)}`;
+
 export const RUN_STEPS: ReadonlyArray<{ name: string; sql: string }> = [
   {
     name: 'session settings',
@@ -248,9 +253,7 @@ offset 0) x offset 0) y`,
     // probe each. There are few (each one left unpaired here is a discrepancy, which costs more to write than a probe).
     sql: `
 update r_out o
-   set payment_id = p.id, rule = 'TRANSACTION_ID', pay_amount = p.amount_minor, pay_currency = p.currency,
-       pay_status = p.status, loan_account_id = p.loan_account_id, pay_in_period = ${IN_PERIOD('p.received_at')},
-       pay_unposted = ${UNPOSTED('p')}, outcome = ${outcome(R_OUT_LINE, PAYMENT_PAIR)}
+   set ${SET_PAIRED_BY_ID}, pay_unposted = ${UNPOSTED('p')}
 from payment p
 where o.kind = 'PAYMENT' and o.rn = 1 and o.line_id is not null and o.payment_id is null and o.ptx is not null
   and p.organization_id = :org and p.payment_source_id = :source and p.provider_transaction_id = o.ptx
@@ -261,9 +264,7 @@ where o.kind = 'PAYMENT' and o.rn = 1 and o.line_id is not null and o.payment_id
     // A reversal, refund or charge-back names the payment it undoes (linked id, else its own id); its repeats too.
     sql: `
 update r_out o
-   set payment_id = p.id, rule = 'TRANSACTION_ID', pay_amount = p.amount_minor, pay_currency = p.currency,
-       pay_status = p.status, loan_account_id = p.loan_account_id, pay_in_period = ${IN_PERIOD('p.received_at')},
-       outcome = ${outcome(R_OUT_LINE, PAYMENT_PAIR)}
+   set ${SET_PAIRED_BY_ID}
 from payment p
 where o.reversal_of is not null and p.organization_id = :org and p.payment_source_id = :source
   and p.provider_transaction_id = o.reversal_of`,
