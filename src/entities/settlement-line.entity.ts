@@ -74,6 +74,13 @@ export class SettlementLine {
   @Property({ type: new BigIntType('bigint'), default: 0 })
   feeMinor: Opt<bigint> = 0n;
 
+  /**
+   * Signed: what the line did to the merchant's balance at the rail, fees included (positive = credited), as the file
+   * states it. Null on lines imported before it was recorded: read those by their kind (see run-sql's LINE_NET).
+   */
+  @Property({ type: new BigIntType('bigint'), nullable: true })
+  netMinor?: bigint | null;
+
   /** For reversals, refunds and charge-backs: the rail id of the payment they undo. */
   @Property({ type: 'text', nullable: true })
   linkedTransactionId?: string | null;

@@ -38,6 +38,12 @@ export interface ParsedSettlementLine {
   amountMinor: bigint;
   /** Fee the rail kept on this line, minor units, never negative. */
   feeMinor: bigint;
+  /**
+   * Signed: what the line did to the merchant's balance at the rail, fees included (positive = credited), as the file
+   * states it. Amounts are magnitudes, so this is where a credit ADJUSTMENT (a dispute won back, refund funds
+   * returned) or a refunded fee keeps its direction. Files without signs derive it from the kind ({@link usualNet}).
+   */
+  netMinor: bigint;
   /** ISO 4217, upper case. */
   currency: string;
   occurredAt: Date;

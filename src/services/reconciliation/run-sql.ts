@@ -87,6 +87,14 @@ const TO_SETTLE = (p: string) =>
 /** The source's payments that a statement of the period should settle. */
 const LIPA_PAYMENTS = `p.organization_id = :org and p.payment_source_id = :source and ${TO_SETTLE('p')}`;
 
+/**
+ * A line's signed effect on the merchant's balance at the rail (positive = credited), fees included: as the file
+ * stated it (net_minor), or, for lines imported before that was recorded, by the kind's usual direction (a payment
+ * credits amount - fee, every other kind debits amount + fee), which mirrors usualNet in src/domain/settlement.
+ */
+const LINE_NET = `coalesce(l.net_minor, case when l.kind = 'PAYMENT' then l.amount_minor - l.fee_minor
+                                            else -l.amount_minor - l.fee_minor end)`;
+
 /** What makes two lines the same transaction: the rail's id, or a payout's reference. */
 const LINE_KEY = `coalesce(l.provider_transaction_id, case when l.kind = 'PAYOUT' then l.payout_reference end)`;
 
@@ -204,15 +212,17 @@ join r_repeat_key k on k.kind = r.kind and k.line_key = r.line_key`,
     // paired next, by index; the fuzzy pass revisits only the payment lines left unpaired.
     sql: `
 create temp table r_out on commit drop as
-select line_id, kind, amount_minor, fee_minor, currency, payout_reference, in_period, rn, payment_id, pay_in_period,
-       pay_unposted, reversal_of, outcome, plain,
+select line_id, kind, amount_minor, fee_minor, item_net, currency, payout_reference, in_period, rn, payment_id,
+       pay_in_period, pay_unposted, reversal_of, outcome, plain,
        ${PLAIN_NULL('ptx')}, ${PLAIN_NULL('occurred_at')}, ${PLAIN_NULL('reference')}, ${PLAIN_NULL('import_id')},
        ${PLAIN_NULL('line_number')}, ${PLAIN_NULL('rule')}, ${PLAIN_NULL('pay_amount')},
        ${PLAIN_NULL('pay_currency')}, ${PLAIN_NULL('pay_status')}, ${PLAIN_NULL('loan_account_id')}
 -- Each level is kept apart (offset 0) so that its expressions are evaluated once per row: flattened, the outcome's
 -- case would run again inside every plain test, and the plain test inside every column.
 from (select x.*, ${PLAIN} as plain from (
-select l.id as line_id, l.kind, l.provider_transaction_id as ptx, l.amount_minor, l.fee_minor, l.currency,
+select l.id as line_id, l.kind, l.provider_transaction_id as ptx, l.amount_minor, l.fee_minor,
+       -- What a payout's sum counts for a line other than a payment (a payment counts as Lipa's amount less its fee).
+       case when l.kind <> 'PAYMENT' then ${LINE_NET} end as item_net, l.currency,
        l.payout_reference, ${IN_PERIOD('l.occurred_at')} as in_period,
        l.occurred_at, l.reference, l.import_id, l.line_number, l.rn, p.id as payment_id,
        case when l.id is not null and p.id is not null then 'TRANSACTION_ID' end as rule,
@@ -349,11 +359,12 @@ join payment p on p.id = t.payment_id`,
     sql: `
 create temp table r_payout on commit drop as
 select po.line_id, po.amount_minor as payout_amount, po.currency, po.payout_reference,
+       -- A payment item counts as the amount Lipa received less the rail's fee; any other item as it moved the
+       -- balance (item_net: a refund or fee takes money off, a credit adjustment or refunded fee adds it).
        coalesce(sum(case i.kind
-                      when 'PAYMENT' then coalesce(i.pay_amount, i.amount_minor)
+                      when 'PAYMENT' then coalesce(i.pay_amount, i.amount_minor) - coalesce(i.fee_minor, 0)
                       when 'PAYOUT' then 0
-                      else -i.amount_minor end
-                    - coalesce(i.fee_minor, 0)), 0)::bigint as expected_amount,
+                      else i.item_net end), 0)::bigint as expected_amount,
        count(i.line_id) as items,
        count(i.line_id) filter (where i.kind = 'PAYMENT') as payment_items,
        count(i.line_id) filter (where i.kind = 'PAYMENT' and i.payment_id is null) as unknown_items

@@ -45,6 +45,7 @@ const COPY_COLUMNS = [
   'fee_minor',
   'linked_transaction_id',
   'status',
+  'net_minor',
 ] as const;
 const COPY_SQL = `COPY settlement_line (${COPY_COLUMNS.join(', ')}) FROM STDIN`;
 const MAX_ERRORS_KEPT = 50;
@@ -313,7 +314,7 @@ export class SettlementImportService {
     return (
       `${prefix}${l.lineNumber}\t${copyText(l.providerTransactionId)}\t${copyText(l.payoutReference)}\t${l.kind}\t` +
       `${l.amountMinor}\t${l.currency}\t${copyTimestamp(l.occurredAt)}\t${copyText(l.reference)}\t${l.feeMinor}\t` +
-      `${copyText(l.linkedTransactionId)}\t${l.status}\n`
+      `${copyText(l.linkedTransactionId)}\t${l.status}\t${l.netMinor}\n`
     );
   }
 

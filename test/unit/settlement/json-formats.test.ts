@@ -54,6 +54,7 @@ describe('STRIPE_BALANCE_TRANSACTIONS', () => {
       providerTransactionId: 'ch_3QchgKES0001abc',
       amountMinor: 150000n,
       feeMinor: 5250n,
+      netMinor: 144750n,
       occurredAt: '2026-01-15T00:00:00.000Z',
     },
     {
@@ -64,6 +65,7 @@ describe('STRIPE_BALANCE_TRANSACTIONS', () => {
       providerTransactionId: 're_3QrefKES0002abc',
       linkedTransactionId: 'ch_3QchgKES0001abc',
       amountMinor: 50000n,
+      netMinor: -50000n,
       occurredAt: '2026-01-16T00:00:00.000Z',
     },
     {
@@ -73,15 +75,18 @@ describe('STRIPE_BALANCE_TRANSACTIONS', () => {
       providerTransactionId: 'dp_1QdspKES0003abc',
       amountMinor: 20000n,
       feeMinor: 1500n,
+      netMinor: -21500n,
       occurredAt: '2026-01-17T00:00:00.000Z',
     },
     {
       ...base,
       lineNumber: 4,
+      // A dispute won back: magnitudes as ever, but the net credits the amount and the refunded fee.
       kind: 'ADJUSTMENT',
       providerTransactionId: 'dp_1QdspKES0003abc',
       amountMinor: 20000n,
       feeMinor: 1500n,
+      netMinor: 21500n,
       occurredAt: '2026-01-18T00:00:00.000Z',
     },
     {
@@ -90,6 +95,7 @@ describe('STRIPE_BALANCE_TRANSACTIONS', () => {
       kind: 'FEE',
       providerTransactionId: null,
       amountMinor: 999n,
+      netMinor: -999n,
       occurredAt: '2026-01-18T00:00:00.000Z',
     },
     {
@@ -100,6 +106,7 @@ describe('STRIPE_BALANCE_TRANSACTIONS', () => {
       providerTransactionId: 'py_3QchgUGX0006abc',
       amountMinor: 50000n,
       feeMinor: 1800n,
+      netMinor: 48200n,
       currency: 'UGX',
       occurredAt: '2026-01-19T00:00:00.000Z',
       status: 'PENDING',
@@ -110,6 +117,7 @@ describe('STRIPE_BALANCE_TRANSACTIONS', () => {
       kind: 'PAYOUT',
       providerTransactionId: PO,
       amountMinor: 79001n,
+      netMinor: -79001n,
       occurredAt: '2026-01-20T00:00:00.000Z',
     },
   ];
@@ -154,10 +162,13 @@ describe('STRIPE_BALANCE_TRANSACTIONS', () => {
       { ...list.data[0], created: '2026-01-15' },
       { ...list.data[0], type: undefined },
       { ...list.data[0], amount: 12.5 },
-      { ...list.data[0], currency: 'ugx', amount: 150 },
+      { ...list.data[0], currency: 'ugx', amount: 150, net: undefined },
       { ...list.data[0], status: 'lost' },
       { ...list.data[0], source: null },
       'txn_123',
+      // net must be amount less fee: an edited file, where one of the three was changed.
+      { ...list.data[0], net: 150000 },
+      { ...list.data[0], net: 144750.5 },
       list.data[0],
     ];
     const { lines, issues } = await parse('STRIPE_BALANCE_TRANSACTIONS', j(items));
@@ -171,8 +182,10 @@ describe('STRIPE_BALANCE_TRANSACTIONS', () => {
       { lineNumber: 7, message: 'status "lost" is not available or pending' },
       { lineNumber: 8, message: 'source is missing for a PAYMENT line' },
       { lineNumber: 9, message: 'item is not a balance transaction object' },
+      { lineNumber: 10, message: 'net is not amount less fee' },
+      { lineNumber: 11, message: 'net is not an integer number of minor units' },
     ]);
-    expect(lines.map((l) => l.lineNumber)).toEqual([10]);
+    expect(lines.map((l) => l.lineNumber)).toEqual([12]);
   });
 
   it.each([
@@ -243,10 +256,31 @@ describe('GOCARDLESS_PAYOUT_ITEMS', () => {
     status: 'COMPLETED',
   };
   const EXPECTED = [
-    { ...base, lineNumber: 1, kind: 'PAYMENT', providerTransactionId: 'PM0123', amountMinor: 1500n },
-    { ...base, lineNumber: 2, kind: 'FEE', providerTransactionId: 'PM0123', amountMinor: 13n },
-    { ...base, lineNumber: 3, kind: 'PAYMENT', providerTransactionId: 'PM0124', amountMinor: 2000n },
-    { ...base, lineNumber: 4, kind: 'FEE', providerTransactionId: 'PM0124', amountMinor: 8n },
+    {
+      ...base,
+      lineNumber: 1,
+      kind: 'PAYMENT',
+      providerTransactionId: 'PM0123',
+      amountMinor: 1500n,
+      netMinor: 1500n,
+    },
+    {
+      ...base,
+      lineNumber: 2,
+      kind: 'FEE',
+      providerTransactionId: 'PM0123',
+      amountMinor: 13n,
+      netMinor: -13n,
+    },
+    {
+      ...base,
+      lineNumber: 3,
+      kind: 'PAYMENT',
+      providerTransactionId: 'PM0124',
+      amountMinor: 2000n,
+      netMinor: 2000n,
+    },
+    { ...base, lineNumber: 4, kind: 'FEE', providerTransactionId: 'PM0124', amountMinor: 8n, netMinor: -8n },
     {
       ...base,
       lineNumber: 5,
@@ -254,6 +288,7 @@ describe('GOCARDLESS_PAYOUT_ITEMS', () => {
       providerTransactionId: 'RF0042',
       linkedTransactionId: 'PM0120',
       amountMinor: 500n,
+      netMinor: -500n,
     },
     {
       ...base,
@@ -262,8 +297,16 @@ describe('GOCARDLESS_PAYOUT_ITEMS', () => {
       providerTransactionId: 'PM0119',
       linkedTransactionId: 'PM0119',
       amountMinor: 1000n,
+      netMinor: -1000n,
     },
-    { ...base, lineNumber: 7, kind: 'ADJUSTMENT', providerTransactionId: 'PM0124', amountMinor: 0n },
+    {
+      ...base,
+      lineNumber: 7,
+      kind: 'ADJUSTMENT',
+      providerTransactionId: 'PM0124',
+      amountMinor: 0n,
+      netMinor: 0n,
+    },
     {
       ...base,
       lineNumber: 8,
@@ -271,6 +314,7 @@ describe('GOCARDLESS_PAYOUT_ITEMS', () => {
       providerTransactionId: 'PO0123',
       amountMinor: 1980n,
       feeMinor: 20n,
+      netMinor: -2000n,
     },
   ];
 
@@ -288,6 +332,29 @@ describe('GOCARDLESS_PAYOUT_ITEMS', () => {
     expect(roundTenths(125n)).toBe(13n);
     expect(roundTenths(4n)).toBe(0n);
     expect(roundTenths(-5n)).toBe(1n);
+  });
+
+  it("keeps each item's sign in netMinor: a credit adjustment adds to the payout, a fee refund too", async () => {
+    const items = [
+      { amount: '250.0', type: 'refund_funds_returned', links: { payment: 'PM0120', refund: 'RF0042' } },
+      { amount: '-250.0', type: 'revenue_share', links: { payment: 'PM0124' } },
+      { amount: '12.5', type: 'gocardless_fee', links: { payment: 'PM0123' } },
+      { amount: '-0.4', type: 'surcharge_fee', links: { payment: 'PM0123' } },
+      { amount: '99.6', type: 'a_type_gocardless_adds_later', links: { payment: 'PM0123' } },
+    ];
+    const { lines, issues } = await parse(
+      'GOCARDLESS_PAYOUT_ITEMS',
+      j({ payout_items: items, payouts: doc.payouts }),
+    );
+    expect(issues).toEqual([]);
+    expect(lines.map((l) => [l.kind, l.amountMinor, l.netMinor])).toEqual([
+      ['ADJUSTMENT', 250n, 250n],
+      ['ADJUSTMENT', 250n, -250n],
+      ['FEE', 13n, 13n],
+      ['FEE', 0n, 0n],
+      ['ADJUSTMENT', 100n, 100n],
+      ['PAYOUT', 1980n, -2000n],
+    ]);
   });
 
   it('marks the payout line failed when the payout bounced', async () => {

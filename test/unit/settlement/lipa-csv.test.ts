@@ -50,6 +50,7 @@ const EXPECTED = [
     linkedTransactionId: null,
     payoutReference: null,
     amountMinor: 150050n,
+    netMinor: 150050n,
     feeMinor: 0n,
     currency: 'KES',
     occurredAt: '2026-11-20T11:03:11.000Z',
@@ -63,6 +64,7 @@ const EXPECTED = [
     linkedTransactionId: null,
     payoutReference: 'PO-2026-11-20',
     amountMinor: 50000n,
+    netMinor: 49750n,
     feeMinor: 250n,
     currency: 'UGX',
     occurredAt: '2026-11-20T09:15:00.000Z',
@@ -76,6 +78,7 @@ const EXPECTED = [
     linkedTransactionId: 'SKL4X8Y2ZQ',
     payoutReference: null,
     amountMinor: 150050n,
+    netMinor: -150050n,
     feeMinor: 0n,
     currency: 'KES',
     occurredAt: '2026-11-21T05:00:00.250Z',
@@ -89,6 +92,7 @@ const EXPECTED = [
     linkedTransactionId: null,
     payoutReference: 'PO-2026-11-21',
     amountMinor: 3500n,
+    netMinor: -3500n,
     feeMinor: 0n,
     currency: 'KES',
     occurredAt: '2026-11-21T23:59:59.000Z',
@@ -102,6 +106,7 @@ const EXPECTED = [
     linkedTransactionId: null,
     payoutReference: 'PO-2026-11-22',
     amountMinor: 12000000n,
+    netMinor: -12000000n,
     feeMinor: 0n,
     currency: 'KES',
     occurredAt: '2026-11-22T06:00:00.000Z',
@@ -115,6 +120,7 @@ const EXPECTED = [
     linkedTransactionId: 'SKL4X8Y3AB',
     payoutReference: null,
     amountMinor: 1005n,
+    netMinor: -1005n,
     feeMinor: 0n,
     currency: 'KES',
     occurredAt: '2026-11-22T11:30:00.000Z',
@@ -129,6 +135,7 @@ const EXPECTED = [
     linkedTransactionId: null,
     payoutReference: null,
     amountMinor: 100n,
+    netMinor: 100n,
     feeMinor: 0n,
     currency: 'KES',
     occurredAt: '2026-11-22T21:00:00.000Z',
@@ -185,6 +192,7 @@ describe('LIPA_CSV', () => {
         linkedTransactionId: null,
         payoutReference: null,
         amountMinor: 150n,
+        netMinor: 150n,
         feeMinor: 0n,
         currency: 'KES',
         occurredAt: '2026-11-20T11:03:11.000Z',
@@ -324,6 +332,29 @@ describe('LIPA_CSV', () => {
       { lineNumber: 6, message: 'provider_transaction_id is required for REFUND lines' },
       { lineNumber: 7, message: 'provider_transaction_id is required for PAYMENT lines (or give reference)' },
     ]);
+  });
+
+  it("reads the optional signed net, else derives it from the kind's usual direction", async () => {
+    const rows = [
+      // A credit adjustment and a refunded fee: against their kinds' usual direction, so the file says so.
+      'D1,ADJUSTMENT,200.00,KES,2026-11-20T00:00:00Z,,200.00',
+      ',FEE,35.00,KES,2026-11-20T00:00:00Z,,35.00',
+      ',ADJUSTMENT,10.00,KES,2026-11-20T00:00:00Z,,-10.00',
+      'SK1,PAYMENT,1500.00,KES,2026-11-20T00:00:00Z,25.00,',
+      'SK2,REFUND,100.00,KES,2026-11-20T00:00:00Z,,',
+      'SK3,PAYMENT,1.00,KES,2026-11-20T00:00:00Z,,1.001',
+      'SK4,PAYMENT,1.00,KES,2026-11-20T00:00:00Z,,ten',
+    ];
+    const { lines, issues } = await parse(`${HEADER},fee,net\n${rows.join('\n')}\n`);
+    expect(lines.map((l) => [l.kind, l.amountMinor, l.feeMinor, l.netMinor])).toEqual([
+      ['ADJUSTMENT', 20000n, 0n, 20000n],
+      ['FEE', 3500n, 0n, 3500n],
+      ['ADJUSTMENT', 1000n, 0n, -1000n],
+      ['PAYMENT', 150000n, 2500n, 147500n],
+      ['REFUND', 10000n, 0n, -10000n],
+    ]);
+    expect(issues.map((i) => i.lineNumber)).toEqual([7, 8]);
+    expect(issues.map((i) => i.message).join('; ')).toMatch(/^net .*; net /);
   });
 
   it('refuses an oversized record as a whole-file error', async () => {

@@ -600,6 +600,7 @@ export function settlementLine(
   occurredAt: Date,
   reference: string | null,
   status: SettlementLineStatus,
+  netMinor: bigint = usualNet(kind, amountMinor, feeMinor),
 ): SettlementParseItem {
   const line: ParsedSettlementLine = {
     lineNumber,
@@ -613,8 +614,17 @@ export function settlementLine(
     occurredAt,
     reference,
     status,
+    netMinor,
   };
   return { line };
+}
+
+/**
+ * A line's effect on the merchant's balance when the file gives no sign: a payment credits its amount less the fee;
+ * every other kind (refunds, reversals, charge-backs, fees, payouts, adjustments) debits its amount and the fee.
+ */
+export function usualNet(kind: SettlementLineKind, amountMinor: bigint, feeMinor: bigint): bigint {
+  return kind === 'PAYMENT' ? amountMinor - feeMinor : -amountMinor - feeMinor;
 }
 
 /** Kinds that describe money owed by or to a specific payment, and so need the rail's transaction id. */

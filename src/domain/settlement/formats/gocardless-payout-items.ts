@@ -5,7 +5,8 @@
  * - An item's `amount` is a string in minor units with one decimal place ("1500.0", "-12.5"): it is read exactly in
  *   tenths, then rounded half away from zero to a whole minor unit, PER ITEM ("-12.5" -> 13, "1500.0" -> 1500). So
  *   the items of a payout may sum to within ±1 minor unit per fractional item of the payout's amount; the
- *   reconciliation run tolerates this. Amounts are magnitudes; the item type gives the direction.
+ *   reconciliation run tolerates this. Amounts are magnitudes, the item type gives the kind, and `netMinor` keeps
+ *   the item's sign (a positive refund_funds_returned or revenue_share credits the payout).
  * - Types: payment_paid_out -> PAYMENT; payment_failed, payment_charged_back, late_failure_settled,
  *   chargeback_settled -> CHARGEBACK (of links.payment); payment_refunded, refund -> REFUND (links.refund ??
  *   links.payment, of links.payment); refund_funds_returned, revenue_share and unknown types -> ADJUSTMENT;
@@ -145,6 +146,7 @@ function parseItem(
   const problems: string[] = [];
 
   let amountMinor = 0n;
+  let credit = false;
   const raw = item.amount;
   const text =
     typeof raw === 'string'
@@ -156,7 +158,9 @@ function parseItem(
   else if (text === null || !/^-?\d+(\.\d+)?$/.test(text)) problems.push('amount is not a decimal string');
   else {
     try {
-      amountMinor = roundTenths(parseDecimalToMinor(text, currency, { exponent: 1, allowNegative: true }));
+      const tenths = parseDecimalToMinor(text, currency, { exponent: 1, allowNegative: true });
+      amountMinor = roundTenths(tenths);
+      credit = tenths > 0n;
       if (!minorInRange(amountMinor)) problems.push('amount is too large');
     } catch (err) {
       if (!(err instanceof MoneyError)) throw err;
@@ -196,6 +200,8 @@ function parseItem(
     occurredAt,
     null,
     'COMPLETED',
+    // The item's own sign: refund_funds_returned and revenue_share, say, credit the payout whatever their kind.
+    credit ? amountMinor : -amountMinor,
   );
 }
 

@@ -3,8 +3,11 @@
  *
  * A header row comes first (names trimmed and case-insensitive, any order):
  *   provider_transaction_id, kind, amount, currency, occurred_at           required
- *   fee, linked_transaction_id, payout_reference, reference, status        optional
+ *   fee, net, linked_transaction_id, payout_reference, reference, status   optional
  * `amount` and `fee` are decimal major units ("1500.50" KES, "50000" UGX), magnitudes (the kind gives direction).
+ * `net` (decimal major units, signed) is what the line did to the balance, for a line that went against its kind's
+ * usual direction (`usualNet`: a payment credits amount - fee, everything else debits amount + fee): a credit
+ * ADJUSTMENT of 20.00 has net `20.00`. Blank, it is the usual direction.
  * `occurred_at` is ISO 8601 with `Z` or an offset. `provider_transaction_id` may be blank for FEE, ADJUSTMENT
  * and PAYOUT lines, and for a PAYMENT that gives a `reference` (matched by reference instead). `status` is
  * COMPLETED (default), FAILED or PENDING. An empty optional cell is null.
@@ -43,7 +46,17 @@ import {
 } from './common';
 
 type Col =
-  'id' | 'kind' | 'amount' | 'currency' | 'occurredAt' | 'fee' | 'linked' | 'payout' | 'reference' | 'status';
+  | 'id'
+  | 'kind'
+  | 'amount'
+  | 'currency'
+  | 'occurredAt'
+  | 'fee'
+  | 'net'
+  | 'linked'
+  | 'payout'
+  | 'reference'
+  | 'status';
 
 const COLUMNS: ReadonlyArray<ColumnSpec<Col>> = [
   { key: 'id', label: 'provider_transaction_id', aliases: ['provider_transaction_id'], required: true },
@@ -52,6 +65,7 @@ const COLUMNS: ReadonlyArray<ColumnSpec<Col>> = [
   { key: 'currency', label: 'currency', aliases: ['currency'], required: true },
   { key: 'occurredAt', label: 'occurred_at', aliases: ['occurred_at'], required: true },
   { key: 'fee', label: 'fee', aliases: ['fee'] },
+  { key: 'net', label: 'net', aliases: ['net'] },
   { key: 'linked', label: 'linked_transaction_id', aliases: ['linked_transaction_id'] },
   { key: 'payout', label: 'payout_reference', aliases: ['payout_reference'] },
   { key: 'reference', label: 'reference', aliases: ['reference'] },
@@ -116,6 +130,7 @@ function parseRow(
 
   let amountMinor = 0n;
   let feeMinor = 0n;
+  let netMinor: bigint | undefined;
   if (currency) {
     const amountText = cell(f, c.amount);
     if (amountText === '') problems.push('amount is empty');
@@ -131,6 +146,13 @@ function parseRow(
       if (!fee.ok) problems.push(amountProblem('fee', feeText, currency, fee.reason));
       else if (fee.negative) problems.push('fee must be a magnitude');
       else feeMinor = fee.minor;
+    }
+    // Signed, for a line that moved money against its kind's usual direction (a credit ADJUSTMENT, a refunded fee).
+    const netText = cell(f, c.net);
+    if (netText !== '') {
+      const n = parseAmount(netText, currency);
+      if (!n.ok) problems.push(amountProblem('net', netText, currency, n.reason));
+      else netMinor = n.negative ? -n.minor : n.minor;
     }
   }
 
@@ -176,5 +198,6 @@ function parseRow(
     occurredAt,
     reference,
     status,
+    netMinor,
   );
 }

@@ -18,6 +18,7 @@
  *   REVERSAL (reversal), FEE (charge, fee, commission), PAYOUT (settlement, transfer to bank, withdraw) or else an
  *   ADJUSTMENT. Rows with neither (balance rows) are skipped. Only reversals take the Linked Transaction ID.
  * - The currency is options.currency, else KES. There is no per-line fee: charges are rows of their own.
+ * - `netMinor` is Paid In - Withdrawn, so a row keeps its direction whatever its kind.
  * - `Details` is read only to classify a row and `Other Party Info` is never read: both carry customers' names and
  *   phone numbers, which must not reach any output field or issue text. `reference` is the A/C No. (what the payer
  *   typed as the account), dropped when it is a phone number or a name.
@@ -219,5 +220,7 @@ function parseRow(
     occurredAt,
     reference,
     status,
+    // Money in or out as the columns say, whatever the kind: a reversal paid in (a B2C payment returned) credits.
+    paidIn - withdrawn,
   );
 }

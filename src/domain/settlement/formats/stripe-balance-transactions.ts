@@ -11,6 +11,8 @@
  * - `providerTransactionId` is `source` (ch_/py_/re_/dp_/po_...). When `source` is expanded to an object, it is
  *   `source.id`, and `linkedTransactionId` is `source.charge ?? source.payment_intent` (the payment a refund or
  *   dispute undoes); otherwise null.
+ * - `amountMinor` and `feeMinor` are magnitudes; `netMinor` keeps Stripe's signs (amount less fee), so a credit
+ *   adjustment (dispute_reversal) or a refunded fee counts as money in. `net`, when present, must equal amount - fee.
  * - `status` available -> COMPLETED, pending -> PENDING. `occurredAt` is `created` (unix seconds).
  * - `payoutReference`: a payout item's own `source`; for the other items, the source of the file's only `payout`
  *   item when there is exactly one, else options.payoutReference.
@@ -137,14 +139,24 @@ function parseItem(item: unknown, lineNumber: number, defaultPayout: string | nu
   const fee = item.fee === undefined || item.fee === null ? 0n : integerValue(item.fee);
   if (fee === null) problems.push('fee is not an integer number of minor units');
 
+  // `net` is amount less fee in Stripe's own units; a file where it is not has been edited or mangled.
+  if (item.net !== undefined && item.net !== null && amount !== null && fee !== null) {
+    const net = integerValue(item.net);
+    if (net === null) problems.push('net is not an integer number of minor units');
+    else if (net !== amount - fee) problems.push('net is not amount less fee');
+  }
+
   let amountMinor = 0n;
   let feeMinor = 0n;
+  let netMinor = 0n;
   if (currency && amount !== null && fee !== null) {
     const stripeExp = STRIPE_EXPONENT_OVERRIDES[currency] ?? currencyExponent(currency);
     const isoExp = currencyExponent(currency);
     try {
       amountMinor = rescaleMinor(amount < 0n ? -amount : amount, stripeExp, isoExp);
       feeMinor = rescaleMinor(fee < 0n ? -fee : fee, stripeExp, isoExp);
+      // Signed as Stripe signs them: a dispute won back credits its amount and refunds its fee (negative fee).
+      netMinor = (amount < 0n ? -amountMinor : amountMinor) - (fee < 0n ? -feeMinor : feeMinor);
     } catch (err) {
       if (!(err instanceof MoneyError)) throw err;
       problems.push(
@@ -192,5 +204,6 @@ function parseItem(item: unknown, lineNumber: number, defaultPayout: string | nu
     occurredAt,
     null,
     status,
+    netMinor,
   );
 }

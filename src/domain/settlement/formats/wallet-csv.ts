@@ -6,7 +6,8 @@
  *   amount column, so preamble rows are skipped. Required: id, date, amount.
  * - Amounts are decimal major units ("50000", "50000.00" for UGX: zero fractions beyond the exponent are
  *   accepted); thousands separators in groups of three are read; a negative amount is taken as its magnitude (the
- *   type gives the direction). `Fee`, when present, likewise.
+ *   type gives the direction, and `netMinor` follows it: every type read here has one direction). `Fee`, when
+ *   present, likewise.
  * - The currency is the row's Currency cell, else options.currency; a file with neither is refused.
  * - Dates are ISO 8601 with an offset, or have none and are then read as East Africa Time (UTC+03:00). Both portals
  *   show local time in Uganda, Kenya and Tanzania (all UTC+03:00). Exports from UTC+02:00 markets (Rwanda, Zambia,

@@ -1,0 +1,200 @@
+import { ConnectorRegistry } from '../../src/connectors/registry';
+import { Organization } from '../../src/entities/organization.entity';
+import { Payment } from '../../src/entities/payment.entity';
+import { PaymentSource } from '../../src/entities/payment-source.entity';
+import type { RailKind } from '../../src/connectors/types';
+import { SecretBox } from '../../src/services/crypto';
+import { withPgClient } from '../../src/services/reconciliation/pg-client';
+import { scopedFork } from '../../src/services/scope';
+import { financeScope, startTestHub, TEST_ENCRYPTION_KEY, type TestHub } from '../helpers/hub';
+import { stubRailDefinition } from '../helpers/stub-rail';
+
+/**
+ * A payout (1:N) against its items, read from the rails' own files: the payout must equal what its items did to the
+ * balance. Amounts are magnitudes, so an item that credits against its kind's usual direction (Stripe's dispute won
+ * back, with its fee refunded; GoCardless's refund funds returned) is counted by the sign its file gave it, not as a
+ * debit, and the payout matches instead of showing as short.
+ */
+describe('reconciliation: payouts against items that credit', () => {
+  let hub: TestHub;
+  let orgId: string;
+  const box = new SecretBox(Buffer.from(TEST_ENCRYPTION_KEY, 'base64'));
+  const from = new Date('2026-10-01T00:00:00Z');
+  const to = new Date('2026-10-08T00:00:00Z');
+  const unix = (d: number) => Date.UTC(2026, 9, d, 10) / 1000;
+  const sources: Partial<Record<RailKind, PaymentSource>> = {};
+
+  const scope = () => financeScope(hub, orgId, 'payouts test');
+  const sql = async <T>(text: string, values: unknown[]): Promise<T[]> =>
+    withPgClient(hub.runtime.orm, async (c) => (await c.query(text, values)).rows as T[]);
+
+  beforeAll(async () => {
+    hub = await startTestHub({
+      registry: new ConnectorRegistry()
+        .registerRail(stubRailDefinition('STRIPE'))
+        .registerRail(stubRailDefinition('GOCARDLESS')),
+    });
+    orgId = (await hub.createOrg()).orgId;
+    const em = scopedFork(hub.runtime.orm.em, orgId);
+    for (const kind of ['STRIPE', 'GOCARDLESS'] as const) {
+      sources[kind] = em.create(PaymentSource, {
+        organization: em.getReference(Organization, orgId),
+        kind,
+        name: `${kind} account`,
+        credentialsEncrypted: box.sealJson({}),
+        callbackTokenEncrypted: box.seal(`${kind}-token`),
+      });
+    }
+    const payment = (kind: RailKind, ptx: string, amountMinor: bigint, currency: string) =>
+      em.create(Payment, {
+        organization: em.getReference(Organization, orgId),
+        paymentSource: sources[kind]!,
+        rail: kind,
+        providerTransactionId: ptx,
+        amountMinor,
+        currency,
+        status: 'SUCCEEDED',
+        reconciliationState: 'POSTED',
+        receivedAt: new Date(unix(2) * 1000),
+      });
+    payment('STRIPE', 'ch_A', 150000n, 'KES');
+    payment('STRIPE', 'ch_B', 100000n, 'KES');
+    payment('GOCARDLESS', 'PM1', 1500n, 'GBP');
+    await em.flush();
+  }, 60_000);
+  afterAll(async () => hub.close());
+
+  /** Imports the file, runs the period, and returns the payout line's outcome and any discrepancy it raised. */
+  async function reconcile(kind: RailKind, format: string, doc: unknown) {
+    const imp = await hub.runtime.services.settlements.importSettlement(scope(), {
+      sourceId: sources[kind]!.id,
+      format: format as 'STRIPE_BALANCE_TRANSACTIONS',
+      chunks: [JSON.stringify(doc)],
+    });
+    expect(imp.status).toBe('COMPLETED');
+    return runPeriod(kind);
+  }
+
+  async function runPeriod(kind: RailKind) {
+    const started = await hub.runtime.services.reconciliation.start(scope(), {
+      sourceId: sources[kind]!.id,
+      from,
+      to,
+      checkLender: false,
+    });
+    const run = await hub.runtime.services.reconciliation.execute(orgId, started.id);
+    expect(run.status).toBe('COMPLETED');
+    const [line] = await sql<{ outcome: string; rule: string }>(
+      `select o.outcome, o.rule from reconciliation_line_outcome o join settlement_line l on l.id = o.settlement_line_id
+       where o.reconciliation_run_id = $1 and l.kind = 'PAYOUT'`,
+      [run.id],
+    );
+    const short = await sql<{ expected: string }>(
+      `select evidence->'payout'->>'expectedAmountMinor' as expected from discrepancy
+       where reconciliation_run_id = $1 and type = 'SETTLEMENT_AMOUNT_MISMATCH' and status = 'OPEN'`,
+      [run.id],
+    );
+    return { ...line, expected: short.map((s) => s.expected) };
+  }
+
+  const bt = (fields: Record<string, unknown>) => ({
+    object: 'balance_transaction',
+    currency: 'kes',
+    created: unix(3),
+    status: 'available',
+    fee: 0,
+    ...fields,
+  });
+
+  it('matches a Stripe payout that includes a dispute won back, its fee refunded', async () => {
+    // 144,750 + 96,500 - 21,500 (dispute, fee 1,500) + 21,500 (won back, fee refunded) = 241,250.
+    const stripe = {
+      object: 'list',
+      has_more: false,
+      data: [
+        bt({ id: 'txn_1', type: 'charge', amount: 150000, fee: 5250, net: 144750, source: 'ch_A' }),
+        bt({ id: 'txn_2', type: 'charge', amount: 100000, fee: 3500, net: 96500, source: 'ch_B' }),
+        bt({
+          id: 'txn_3',
+          type: 'adjustment',
+          reporting_category: 'dispute',
+          amount: -20000,
+          fee: 1500,
+          net: -21500,
+          source: { id: 'dp_1', object: 'dispute', charge: 'ch_B' },
+        }),
+        bt({
+          id: 'txn_4',
+          type: 'adjustment',
+          reporting_category: 'dispute_reversal',
+          amount: 20000,
+          fee: -1500,
+          net: 21500,
+          source: { id: 'dp_1', object: 'dispute', charge: 'ch_B' },
+        }),
+        bt({ id: 'txn_5', type: 'payout', amount: -241250, net: -241250, source: 'po_1' }),
+      ],
+    };
+    expect(await reconcile('STRIPE', 'STRIPE_BALANCE_TRANSACTIONS', stripe)).toEqual({
+      outcome: 'MATCHED',
+      rule: 'PAYOUT_ITEMS',
+      expected: [],
+    });
+  });
+
+  it('matches a GoCardless payout with refund funds returned to it', async () => {
+    // 1,500 - 13 (the fee, "-12.5" rounded per item) + 250 returned = 1,737.
+    const gocardless = {
+      payout_items: [
+        { amount: '1500.0', type: 'payment_paid_out', links: { payment: 'PM1' } },
+        { amount: '-12.5', type: 'gocardless_fee', links: { payment: 'PM1' } },
+        { amount: '250.0', type: 'refund_funds_returned', links: { payment: 'PM0', refund: 'RF1' } },
+      ],
+      payouts: {
+        id: 'PO1',
+        amount: 1737,
+        deducted_fees: 13,
+        currency: 'GBP',
+        created_at: '2026-10-03T10:00:00Z',
+      },
+    };
+    expect(await reconcile('GOCARDLESS', 'GOCARDLESS_PAYOUT_ITEMS', gocardless)).toEqual({
+      outcome: 'MATCHED',
+      rule: 'PAYOUT_ITEMS',
+      expected: [],
+    });
+  });
+
+  it('reads lines imported before their net was recorded by their kind, as before', async () => {
+    // Without the sign, the returned funds count as a debit: 1,500 - 13 - 250 = 1,237, and the payout looks long.
+    await sql(
+      `update settlement_line set net_minor = null
+       where organization_id = $1 and kind <> 'PAYOUT' and payout_reference = 'PO1'`,
+      [orgId],
+    );
+    expect(await runPeriod('GOCARDLESS')).toEqual({
+      outcome: 'PAYOUT_MISMATCH',
+      rule: 'PAYOUT_ITEMS',
+      expected: ['1237'],
+    });
+  });
+
+  it('still finds a payout short of its items', async () => {
+    await sql(
+      `update settlement_line set net_minor = case kind when 'FEE' then -13 when 'ADJUSTMENT' then 250 else 1500 end
+       where organization_id = $1 and kind <> 'PAYOUT' and payout_reference = 'PO1'`,
+      [orgId],
+    );
+    // 1,737 expected; take 100 off the payout line itself.
+    await sql(
+      `update settlement_line set amount_minor = 1637 where organization_id = $1 and kind = 'PAYOUT'
+         and payout_reference = 'PO1'`,
+      [orgId],
+    );
+    expect(await runPeriod('GOCARDLESS')).toEqual({
+      outcome: 'PAYOUT_MISMATCH',
+      rule: 'PAYOUT_ITEMS',
+      expected: ['1737'],
+    });
+  });
+});
