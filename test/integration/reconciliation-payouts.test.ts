@@ -60,22 +60,24 @@ describe('reconciliation: payouts against items that credit', () => {
     payment('STRIPE', 'ch_A', 150000n, 'KES');
     payment('STRIPE', 'ch_B', 100000n, 'KES');
     payment('GOCARDLESS', 'PM1', 1500n, 'GBP');
+    payment('GOCARDLESS', 'PM2', 2000n, 'GBP');
+    payment('GOCARDLESS', 'PM3', 2000n, 'GBP');
     await em.flush();
   }, 60_000);
   afterAll(async () => hub.close());
 
   /** Imports the file, runs the period, and returns the payout line's outcome and any discrepancy it raised. */
-  async function reconcile(kind: RailKind, format: string, doc: unknown) {
+  async function reconcile(kind: RailKind, format: string, doc: unknown, payout?: string) {
     const imp = await hub.runtime.services.settlements.importSettlement(scope(), {
       sourceId: sources[kind]!.id,
       format: format as 'STRIPE_BALANCE_TRANSACTIONS',
       chunks: [JSON.stringify(doc)],
     });
     expect(imp.status).toBe('COMPLETED');
-    return runPeriod(kind);
+    return runPeriod(kind, payout);
   }
 
-  async function runPeriod(kind: RailKind) {
+  async function runPeriod(kind: RailKind, payout?: string) {
     const started = await hub.runtime.services.reconciliation.start(scope(), {
       sourceId: sources[kind]!.id,
       from,
@@ -86,13 +88,14 @@ describe('reconciliation: payouts against items that credit', () => {
     expect(run.status).toBe('COMPLETED');
     const [line] = await sql<{ outcome: string; rule: string }>(
       `select o.outcome, o.rule from reconciliation_line_outcome o join settlement_line l on l.id = o.settlement_line_id
-       where o.reconciliation_run_id = $1 and l.kind = 'PAYOUT'`,
-      [run.id],
+       where o.reconciliation_run_id = $1 and l.kind = 'PAYOUT' and ($2::text is null or l.payout_reference = $2)`,
+      [run.id, payout ?? null],
     );
     const short = await sql<{ expected: string }>(
       `select evidence->'payout'->>'expectedAmountMinor' as expected from discrepancy
-       where reconciliation_run_id = $1 and type = 'SETTLEMENT_AMOUNT_MISMATCH' and status = 'OPEN'`,
-      [run.id],
+       where reconciliation_run_id = $1 and type = 'SETTLEMENT_AMOUNT_MISMATCH' and status = 'OPEN'
+         and ($2::text is null or evidence->'payout'->>'reference' = $2)`,
+      [run.id, payout ?? null],
     );
     return { ...line, expected: short.map((s) => s.expected) };
   }
@@ -142,6 +145,37 @@ describe('reconciliation: payouts against items that credit', () => {
     });
   });
 
+  it("counts Stripe's own fee once when two overlapping exports both list it", async () => {
+    const radar = bt({ id: 'txn_radar', type: 'stripe_fee', amount: -999, net: -999, source: null });
+    const billing = bt({ id: 'txn_billing', type: 'stripe_fee', amount: -500, net: -500, source: null });
+    for (const data of [[radar], [radar, billing]]) {
+      const imp = await hub.runtime.services.settlements.importSettlement(scope(), {
+        sourceId: sources.STRIPE!.id,
+        format: 'STRIPE_BALANCE_TRANSACTIONS',
+        chunks: [JSON.stringify({ object: 'list', has_more: false, data })],
+      });
+      expect(imp.status).toBe('COMPLETED');
+    }
+    const started = await hub.runtime.services.reconciliation.start(scope(), {
+      sourceId: sources.STRIPE!.id,
+      from,
+      to,
+      checkLender: false,
+    });
+    const run = await hub.runtime.services.reconciliation.execute(orgId, started.id);
+    const rows = await sql<{ ptx: string; outcome: string }>(
+      `select l.provider_transaction_id as ptx, o.outcome from reconciliation_line_outcome o
+       join settlement_line l on l.id = o.settlement_line_id
+       where o.reconciliation_run_id = $1 and l.kind = 'FEE' order by l.import_id, l.line_number`,
+      [run.id],
+    );
+    expect(rows).toEqual([
+      { ptx: 'txn_radar', outcome: 'INFORMATIONAL' },
+      { ptx: 'txn_radar', outcome: 'COUNTED_IN_EARLIER_IMPORT' },
+      { ptx: 'txn_billing', outcome: 'INFORMATIONAL' },
+    ]);
+  });
+
   it('matches a GoCardless payout with refund funds returned to it', async () => {
     // 1,500 - 13 (the fee, "-12.5" rounded per item) + 250 returned = 1,737.
     const gocardless = {
@@ -165,6 +199,52 @@ describe('reconciliation: payouts against items that credit', () => {
     });
   });
 
+  it('counts every fee on a payment: the rail fee and the app fee on one payment are two items', async () => {
+    // 2,000 - 13 - 8 = 1,979: both fees name payment PM2, and neither is a repeat of the other.
+    const gocardless = {
+      payout_items: [
+        { amount: '2000.0', type: 'payment_paid_out', links: { payment: 'PM2' } },
+        { amount: '-12.5', type: 'gocardless_fee', links: { payment: 'PM2' } },
+        { amount: '-7.5', type: 'app_fee', links: { payment: 'PM2' } },
+      ],
+      payouts: {
+        id: 'PO2',
+        amount: 1979,
+        deducted_fees: 21,
+        currency: 'GBP',
+        created_at: '2026-10-03T11:00:00Z',
+      },
+    };
+    expect(await reconcile('GOCARDLESS', 'GOCARDLESS_PAYOUT_ITEMS', gocardless, 'PO2')).toEqual({
+      outcome: 'MATCHED',
+      rule: 'PAYOUT_ITEMS',
+      expected: [],
+    });
+  });
+
+  it('counts a fee refunded in a later payout, though the fee itself came in an earlier one', async () => {
+    // PO1 carried PM1's fee; PO3 refunds it (+13) alongside a new payment: 2,000 + 13 = 2,013. The two fee items share
+    // PM1's id but not the payout, so the later one is no repeat of the earlier.
+    const gocardless = {
+      payout_items: [
+        { amount: '2000.0', type: 'payment_paid_out', links: { payment: 'PM3' } },
+        { amount: '12.5', type: 'gocardless_fee', links: { payment: 'PM1' } },
+      ],
+      payouts: {
+        id: 'PO3',
+        amount: 2013,
+        deducted_fees: 0,
+        currency: 'GBP',
+        created_at: '2026-10-04T10:00:00Z',
+      },
+    };
+    expect(await reconcile('GOCARDLESS', 'GOCARDLESS_PAYOUT_ITEMS', gocardless, 'PO3')).toEqual({
+      outcome: 'MATCHED',
+      rule: 'PAYOUT_ITEMS',
+      expected: [],
+    });
+  });
+
   it('reads lines imported before their net was recorded by their kind, as before', async () => {
     // Without the sign, the returned funds count as a debit: 1,500 - 13 - 250 = 1,237, and the payout looks long.
     await sql(
@@ -172,7 +252,7 @@ describe('reconciliation: payouts against items that credit', () => {
        where organization_id = $1 and kind <> 'PAYOUT' and payout_reference = 'PO1'`,
       [orgId],
     );
-    expect(await runPeriod('GOCARDLESS')).toEqual({
+    expect(await runPeriod('GOCARDLESS', 'PO1')).toEqual({
       outcome: 'PAYOUT_MISMATCH',
       rule: 'PAYOUT_ITEMS',
       expected: ['1237'],
@@ -191,7 +271,7 @@ describe('reconciliation: payouts against items that credit', () => {
          and payout_reference = 'PO1'`,
       [orgId],
     );
-    expect(await runPeriod('GOCARDLESS')).toEqual({
+    expect(await runPeriod('GOCARDLESS', 'PO1')).toEqual({
       outcome: 'PAYOUT_MISMATCH',
       rule: 'PAYOUT_ITEMS',
       expected: ['1737'],

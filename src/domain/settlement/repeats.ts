@@ -1,13 +1,21 @@
 import type { ParsedSettlementLine } from './types';
 
+/** Between a fee's id and its payout in its key: a control character, which no rail puts in an id. */
+const KEY_SEPARATOR = '\u001f';
+
 /**
- * What makes two statement lines the same transaction: the rail's id, or a payout's reference. Null when a line has
- * neither (it cannot repeat). The reconciliation run's LINE_KEY says the same in SQL.
+ * What makes two statement lines (of one kind) the same transaction: the rail's id, or a payout's reference. A fee's
+ * or adjustment's id is often the payment it concerns (GoCardless), which a later payout can name again (a fee
+ * refunded): its payout, when it has one, is part of its key. Null when a line has no id (it cannot repeat). The
+ * reconciliation run's LINE_KEY says the same in SQL.
  */
 export function settlementLineKey(
   line: Pick<ParsedSettlementLine, 'kind' | 'providerTransactionId' | 'payoutReference'>,
-) {
-  return line.providerTransactionId ?? (line.kind === 'PAYOUT' ? line.payoutReference : null);
+): string | null {
+  const id = line.providerTransactionId ?? (line.kind === 'PAYOUT' ? line.payoutReference : null);
+  if (id !== null && line.payoutReference !== null && (line.kind === 'FEE' || line.kind === 'ADJUSTMENT'))
+    return `${id}${KEY_SEPARATOR}${line.payoutReference}`;
+  return id;
 }
 
 export interface RepeatedKey {

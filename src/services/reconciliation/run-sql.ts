@@ -95,8 +95,14 @@ const LIPA_PAYMENTS = `p.organization_id = :org and p.payment_source_id = :sourc
 const LINE_NET = `coalesce(l.net_minor, case when l.kind = 'PAYMENT' then l.amount_minor - l.fee_minor
                                             else -l.amount_minor - l.fee_minor end)`;
 
-/** What makes two lines the same transaction: the rail's id, or a payout's reference. */
-const LINE_KEY = `coalesce(l.provider_transaction_id, case when l.kind = 'PAYOUT' then l.payout_reference end)`;
+/**
+ * What makes two lines (of one kind) the same transaction: the rail's id, or a payout's reference; a fee's or
+ * adjustment's id with its payout, since that id is often the payment it concerns, which a later payout can name
+ * again (a fee refunded). settlementLineKey in src/domain/settlement/repeats.ts says the same for the import.
+ */
+const LINE_KEY = `(coalesce(l.provider_transaction_id, case when l.kind = 'PAYOUT' then l.payout_reference end)
+  || case when l.kind in ('FEE', 'ADJUSTMENT') and l.payout_reference is not null
+          then chr(31) || l.payout_reference else '' end)`;
 
 /** Expressions for the payment paired with a line (all null when there is none). */
 interface Pair {
@@ -369,7 +375,10 @@ select po.line_id, po.amount_minor as payout_amount, po.currency, po.payout_refe
        count(i.line_id) filter (where i.kind = 'PAYMENT') as payment_items,
        count(i.line_id) filter (where i.kind = 'PAYMENT' and i.payment_id is null) as unknown_items
 from r_out po
-left join r_out i on i.payout_reference = po.payout_reference and i.kind <> 'PAYOUT' and i.rn = 1
+-- A payment or reversal listed twice in one file is a duplicate, counted once; fees and adjustments are not: their id
+-- is the payment they concern, and one payment can carry several (GoCardless lists its fee and the app fee apart).
+left join r_out i on i.payout_reference = po.payout_reference and i.kind <> 'PAYOUT'
+                 and (i.rn = 1 or i.kind in ('FEE', 'ADJUSTMENT'))
 where po.kind = 'PAYOUT' and po.rn = 1 and po.payout_reference is not null
 group by po.line_id, po.amount_minor, po.currency, po.payout_reference`,
   },

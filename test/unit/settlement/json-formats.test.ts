@@ -92,8 +92,9 @@ describe('STRIPE_BALANCE_TRANSACTIONS', () => {
     {
       ...base,
       lineNumber: 5,
+      // No source (Stripe's own Radar fee): known by the balance transaction's own id.
       kind: 'FEE',
-      providerTransactionId: null,
+      providerTransactionId: 'txn_1QfeeKES0005abc',
       amountMinor: 999n,
       netMinor: -999n,
       occurredAt: '2026-01-18T00:00:00.000Z',

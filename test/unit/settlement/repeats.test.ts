@@ -27,6 +27,19 @@ describe('settlementLineKey', () => {
     // An empty id is still an id, as it is in SQL (coalesce skips nulls only).
     expect(settlementLineKey({ kind: 'FEE', providerTransactionId: '', payoutReference: null })).toBe('');
   });
+
+  it("keys a fee or adjustment by its id and its payout: a later payout may name the same payment's fee", () => {
+    const fee = (payoutReference: string | null, kind: 'FEE' | 'ADJUSTMENT' = 'FEE') =>
+      settlementLineKey({ kind, providerTransactionId: 'PM1', payoutReference });
+    expect(fee('PO1')).toBe('PM1\u001fPO1');
+    expect(fee('PO1', 'ADJUSTMENT')).toBe('PM1\u001fPO1');
+    expect(fee('PO1')).not.toBe(fee('PO3'));
+    // Without a payout (an M-Pesa charge row), its receipt alone, so overlapping statements list it once.
+    expect(fee(null)).toBe('PM1');
+    expect(
+      settlementLineKey({ kind: 'FEE', providerTransactionId: null, payoutReference: 'PO1' }),
+    ).toBeNull();
+  });
 });
 
 describe('RepeatedKeyFinder', () => {

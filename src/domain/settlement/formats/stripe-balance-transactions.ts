@@ -8,7 +8,8 @@
  * - Kind from `reporting_category`, then `type`: charge/payment -> PAYMENT; refund/payment_refund/refund_failure ->
  *   REFUND; dispute -> CHARGEBACK; dispute_reversal -> ADJUSTMENT; payout/payout_cancel/payout_failure/
  *   payout_reversal -> PAYOUT; fee/stripe_fee/application_fee -> FEE; anything else ADJUSTMENT.
- * - `providerTransactionId` is `source` (ch_/py_/re_/dp_/po_...). When `source` is expanded to an object, it is
+ * - `providerTransactionId` is `source` (ch_/py_/re_/dp_/po_...), or for an item without one (Stripe's own fees) the
+ *   balance transaction's own `id` (txn_...). When `source` is expanded to an object, it is
  *   `source.id`, and `linkedTransactionId` is `source.charge ?? source.payment_intent` (the payment a refund or
  *   dispute undoes); otherwise null.
  * - `amountMinor` and `feeMinor` are magnitudes; `netMinor` keeps Stripe's signs (amount less fee), so a credit
@@ -190,12 +191,16 @@ function parseItem(item: unknown, lineNumber: number, defaultPayout: string | nu
   if (source.id && source.id.length > MAX_ID_LENGTH)
     problems.push(`source is longer than ${MAX_ID_LENGTH} characters`);
   if (!source.id && kind && needsTransactionId(kind)) problems.push(`source is missing for a ${kind} line`);
+  // A fee or adjustment without a source (Stripe's own charges: Radar, billing) is known by its balance transaction's
+  // id, so two overlapping exports that both list it count it once.
+  const ownId = source.id ? null : stringValue(item.id);
+  if (ownId && ownId.length > MAX_ID_LENGTH) problems.push(`id is longer than ${MAX_ID_LENGTH} characters`);
 
   if (problems.length > 0 || !kind || !currency || !occurredAt || !status) return issue(lineNumber, problems);
   return settlementLine(
     lineNumber,
     kind,
-    source.id,
+    source.id ?? ownId,
     source.linked,
     type === 'payout' ? (source.id ?? defaultPayout) : defaultPayout,
     amountMinor,
