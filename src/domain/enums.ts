@@ -99,5 +99,7 @@ export const EVENT_TYPES = [
   'promise.kept',
   'promise.broken',
   'expected_payment.overdue',
+  'reconciliation.completed',
+  'reconciliation.failed',
 ] as const;
 export type EventType = (typeof EVENT_TYPES)[number];

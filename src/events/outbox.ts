@@ -13,7 +13,8 @@ export interface DomainEvent {
     | 'promise_to_pay'
     | 'reversal'
     | 'sync_run'
-    | 'expected_payment';
+    | 'expected_payment'
+    | 'reconciliation_run';
   aggregateId: string;
   /** Ids, amounts (minor units as strings) and states only: never personal data. */
   payload: Record<string, unknown>;

@@ -68,15 +68,20 @@ export async function sweepPostings(services: Services): Promise<number> {
   return rows.length;
 }
 
+/** Whether a failure now is the job's last: BullMQ will not try it again. */
+function isFinalAttempt(job: Job): boolean {
+  return job.attemptsMade + 1 >= (job.opts.attempts ?? 1);
+}
+
 export function buildProcessors(services: Services): ProcessorMap {
   const processors: ProcessorMap = {
     [QUEUE_NAMES.inboundEvents]: (async (job: Job<InboundEventJob>) => {
       return services.paymentEvents.processInboundEvent(job.data.organizationId, job.data.inboundEventId, {
-        finalAttempt: job.attemptsMade + 1 >= (job.opts.attempts ?? 1),
+        finalAttempt: isFinalAttempt(job),
       });
     }) as Processor,
     [QUEUE_NAMES.posting]: (async (job: Job<PostingJob>) => {
-      const finalAttempt = job.attemptsMade + 1 >= (job.opts.attempts ?? 1);
+      const finalAttempt = isFinalAttempt(job);
       if (job.name === 'undo')
         return {
           undo: await services.posting.undoPosting(job.data.organizationId, job.data.paymentId, {
@@ -120,6 +125,9 @@ export function buildProcessors(services: Services): ProcessorMap {
       const run = await services.reconciliation.execute(
         job.data.organizationId,
         job.data.reconciliationRunId,
+        {
+          finalAttempt: isFinalAttempt(job),
+        },
       );
       return { status: run.status };
     }) as Processor,

@@ -352,6 +352,36 @@ describe('reconciliation: import, run, discrepancies', () => {
     ]);
   });
 
+  it('announces the completed run with what it found, committed with its findings', async () => {
+    const conn = hub.runtime.orm.em.getConnection();
+    const events = await conn.execute<Array<{ payload: Record<string, unknown>; aggregate_type: string }>>(
+      `select payload, aggregate_type from outbox_event where organization_id = ? and type = 'reconciliation.completed'
+         and aggregate_id = ?`,
+      [org.orgId, runId],
+    );
+    expect(events).toHaveLength(1);
+    expect(events[0].aggregate_type).toBe('reconciliation_run');
+    expect(events[0].payload).toMatchObject({
+      reconciliationRunId: runId,
+      sourceId,
+      from: period.from,
+      to: period.to,
+      // Every in-period statement line (seven payment lines, a reversal and a fee); the matched payments.
+      lines: 9,
+      matchedPayments: 4,
+      discrepancyCounts: {
+        DUPLICATE_PAYMENT: 1,
+        MISSING_AT_RAIL: 1,
+        MISSING_IN_SETTLEMENT: 1,
+        SETTLEMENT_AMOUNT_MISMATCH: 1,
+        UNMATCHED_PAYMENT: 1,
+      },
+    });
+    expect(typeof events[0].payload.elapsedMs).toBe('number');
+    // Counts and ids only: no references, phone numbers or names.
+    expect(JSON.stringify(events[0].payload)).not.toMatch(/LN-|TX-/);
+  });
+
   it('does not raise the same discrepancy twice when the period is run again', async () => {
     await runAndWait(financeKey);
     const list = await hub.gql(
@@ -511,6 +541,44 @@ describe('reconciliation: import, run, discrepancies', () => {
     const foreignRun = await hub.gql(RUN, { i: { sourceId, ...period } }, other.adminKey);
     expect(foreignRun.body.errors?.[0]?.extensions?.code).toBe('NOT_FOUND');
   });
+
+  it('announces a run that failed its last attempt, once, and keeps nothing of it', async () => {
+    const conn = hub.runtime.orm.em.getConnection();
+    const openBefore = await conn.execute<Array<{ n: number }>>(
+      `select count(*)::int as n from discrepancy where organization_id = ? and status = 'OPEN'`,
+      [org.orgId],
+    );
+    // The run's last step fails, after its discrepancies were written: all of it must roll back, three times over.
+    await conn.execute(`create function lipa_test_fail() returns trigger language plpgsql
+                          as $$ begin raise exception 'injected failure'; end $$`);
+    await conn.execute(`create trigger lipa_test_fail before insert on reconciliation_line
+                          for each statement execute function lipa_test_fail()`);
+    try {
+      const started = await hub.gql(RUN, { i: { sourceId, ...period } }, financeKey);
+      const id = started.body.data.runReconciliation.id as string;
+      // Retried twice with backoff (2 s, then 4 s) before the last failure.
+      const run = await until(async () => {
+        const r = (await hub.gql(RUN_STATE, { id }, financeKey)).body.data?.reconciliationRun;
+        return r?.status === 'FAILED' && /will not be retried/.test(r.error) ? r : null;
+      }, 30_000);
+      expect(run.error).toBe('The run failed and will not be retried: run the period again');
+      const events = await conn.execute<Array<{ type: string; payload: Record<string, unknown> }>>(
+        `select type, payload from outbox_event where organization_id = ? and aggregate_id = ?`,
+        [org.orgId, id],
+      );
+      expect(events).toEqual([
+        { type: 'reconciliation.failed', payload: { reconciliationRunId: id, sourceId, ...period } },
+      ]);
+      const openAfter = await conn.execute<Array<{ n: number }>>(
+        `select count(*)::int as n from discrepancy where organization_id = ? and status = 'OPEN'`,
+        [org.orgId],
+      );
+      expect(openAfter[0].n).toBe(openBefore[0].n);
+    } finally {
+      await conn.execute(`drop trigger lipa_test_fail on reconciliation_line`);
+      await conn.execute(`drop function lipa_test_fail()`);
+    }
+  }, 45_000);
 
   it('refreshes settlement_line statistics after a big import, so the run that follows is planned on them', async () => {
     const lastAnalyze = async () => {

@@ -11,6 +11,8 @@ import type { Scope } from '../scope';
 import { LendingSource } from '../../entities/lending-source.entity';
 import type { SourceService } from '../source.service';
 import { inTransaction, withPgClient } from './pg-client';
+import { newId } from '../../domain/ids';
+import { recordEvent } from '../../events/outbox';
 import { RUN_STEPS, STATS_SQL } from './run-sql';
 
 export interface RunReconciliationInput {
@@ -128,7 +130,11 @@ export class ReconciliationService {
    * Executes a queued run (idempotent: a completed run is left alone; a failed or interrupted one runs again).
    * Returns the run as committed.
    */
-  async execute(organizationId: string, runId: string): Promise<ReconciliationRun> {
+  async execute(
+    organizationId: string,
+    runId: string,
+    attempt: { finalAttempt?: boolean } = {},
+  ): Promise<ReconciliationRun> {
     const em = this.orm.em.fork();
     em.setFilterParams('tenant', { organizationId });
     const run = await em.findOne(ReconciliationRun, { id: runId }, { populate: ['paymentSource'] });
@@ -197,6 +203,13 @@ export class ReconciliationService {
               values.imports,
             ],
           );
+          // Finance tools learn the run is done (and what it found) without polling; committed with the findings.
+          await client.query(
+            `insert into outbox_event (id, organization_id, created_at, updated_at, type, aggregate_type, aggregate_id,
+                                       payload)
+             values ($1, $2, now(), now(), 'reconciliation.completed', 'reconciliation_run', $3, $4)`,
+            [newId('oev'), organizationId, run.id, JSON.stringify(completedPayload(run, s, elapsedMs))],
+          );
           return s;
         }),
       );
@@ -205,15 +218,33 @@ export class ReconciliationService {
         'reconciliation run completed',
       );
     } catch (err) {
-      this.logger.error({ err, runId: run.id }, 'reconciliation run failed');
-      await this.orm.em
-        .fork()
-        .nativeUpdate(
+      this.logger.error(
+        { err, runId: run.id, finalAttempt: attempt.finalAttempt === true },
+        'reconciliation run failed',
+      );
+      // The job retries a failed run; only the last failure is announced (an earlier one may still complete).
+      await this.orm.em.fork().transactional(async (tx) => {
+        await tx.nativeUpdate(
           ReconciliationRun,
           { id: run.id, organization: organizationId },
-          { status: 'FAILED', error: 'The run failed; it is retried automatically', completedAt: new Date() },
+          {
+            status: 'FAILED',
+            error: attempt.finalAttempt
+              ? 'The run failed and will not be retried: run the period again'
+              : 'The run failed; it is retried automatically',
+            completedAt: new Date(),
+          },
           { filters: false },
         );
+        if (attempt.finalAttempt)
+          recordEvent(tx, {
+            organizationId,
+            type: 'reconciliation.failed',
+            aggregateType: 'reconciliation_run',
+            aggregateId: run.id,
+            payload: runIdentity(run),
+          });
+      });
       throw err;
     }
     const fresh = this.orm.em.fork();
@@ -412,6 +443,39 @@ function validate(input: RunReconciliationInput): RunOptions {
     dateToleranceSeconds: dateTol,
     lenderGraceSeconds: grace,
     checkLender: input.checkLender !== false,
+  };
+}
+
+/** What every reconciliation event says of its run. */
+function runIdentity(run: ReconciliationRun) {
+  return {
+    reconciliationRunId: run.id,
+    sourceId: run.paymentSource.id,
+    from: run.periodFrom.toISOString(),
+    to: run.periodTo.toISOString(),
+  };
+}
+
+/**
+ * `reconciliation.completed`: the run, how many statement lines it read and matched, and the discrepancies it found
+ * by type (counts only: the list is `discrepancies(reconciliationRunId)`).
+ */
+function completedPayload(run: ReconciliationRun, stats: ReturnType<typeof summarise>, elapsedMs: number) {
+  let lines = 0;
+  let matched = 0;
+  for (const c of Object.values(stats.statement)) {
+    lines += c.lines as number;
+    matched += c.matchedCount as number;
+  }
+  const discrepancyCounts: Record<string, number> = {};
+  for (const [type, byCurrency] of Object.entries(stats.discrepancies))
+    discrepancyCounts[type] = Object.values(byCurrency).reduce((n, c) => n + c.count, 0);
+  return {
+    ...runIdentity(run),
+    lines,
+    matchedPayments: matched,
+    discrepancyCounts,
+    elapsedMs: Math.round(elapsedMs),
   };
 }
 
