@@ -241,6 +241,7 @@ export class ReconciliationResolver {
             dateToleranceSeconds: input.dateToleranceSeconds,
             lenderGraceSeconds: input.lenderGraceSeconds,
             checkLender: input.checkLender,
+            lenderCheckLimit: input.lenderCheckLimit,
           }),
         ),
       ReconciliationRunType,

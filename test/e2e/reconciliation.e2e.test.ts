@@ -334,5 +334,48 @@ describe('e2e: M-Pesa + Fineract simulators -> reconcile -> discrepancies -> res
     expect(
       still.body.data.discrepancies.edges.map((e: { node: { status: string } }) => e.node.status),
     ).toEqual(['OPEN']);
+
+    // Limited to 2 of the 4 posted payments, each run reads a random sample of its own. A run that reads D7 finds it
+    // again; one that leaves it out must leave the finding open, not clear it as "not found again".
+    const finding = async (): Promise<{ status: string; reconciliationRunId: string }> => {
+      const q = await hub.gql(
+        '{ discrepancies(filter: { type: [MISSING_IN_LENDER] }) { edges { node { status reconciliationRunId } } } }',
+        {},
+        financeKey,
+      );
+      return q.body.data.discrepancies.edges[0].node;
+    };
+    const seen = { read: 0, leftOut: 0 };
+    for (let i = 0; i < 16 && (seen.read === 0 || seen.leftOut === 0); i++) {
+      const r = await hub.gql(
+        'mutation($i: RunReconciliationInput!) { runReconciliation(input: $i) { id } }',
+        { i: { ...period, lenderCheckLimit: 2 } },
+        financeKey,
+      );
+      const sampledRunId = r.body.data.runReconciliation.id as string;
+      const sampled = await until(async () => {
+        const q = await hub.gql(
+          `{ reconciliationRun(id: "${sampledRunId}") { status stats } }`,
+          {},
+          financeKey,
+        );
+        return q.body.data.reconciliationRun.status === 'COMPLETED'
+          ? q.body.data.reconciliationRun.stats
+          : null;
+      });
+      expect(sampled.lender).toMatchObject({
+        checkedPayments: 2,
+        postedPayments: 4,
+        truncated: true,
+        sampleCutoff: expect.stringMatching(/^[0-9a-f]{32}$/),
+      });
+      const f = await finding();
+      expect(f.status).toBe('OPEN');
+      if (f.reconciliationRunId === sampledRunId) seen.read++;
+      else seen.leftOut++;
+    }
+    // Both happened (each run reads D7 with probability 1/2: both within 16 runs fails 1 time in 30,000).
+    expect(seen.read).toBeGreaterThan(0);
+    expect(seen.leftOut).toBeGreaterThan(0);
   }, 120_000);
 });

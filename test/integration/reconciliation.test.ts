@@ -260,6 +260,8 @@ describe('reconciliation: import, run, discrepancies', () => {
     [{ amountToleranceBasisPoints: -1 }, /./],
     [{ amountToleranceMinor: '1.5' }, /whole number/],
     [{ dateToleranceSeconds: 10_000_000 }, /./],
+    [{ lenderCheckLimit: 0 }, /lenderCheckLimit/],
+    [{ lenderCheckLimit: 20_001 }, /lenderCheckLimit/],
   ])('refuses a run with bad options %j', async (extra, message) => {
     const res = await hub.gql(RUN, { i: { sourceId, ...period, ...extra } }, financeKey);
     expect(res.body.errors?.[0]?.extensions?.code).toBe('BAD_USER_INPUT');

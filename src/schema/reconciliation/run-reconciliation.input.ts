@@ -56,9 +56,20 @@ export class RunReconciliationInput {
   @Field(() => Boolean, {
     nullable: true,
     description:
-      'Re-read the loans of payments posted in the period from the lender and raise MISSING_IN_LENDER for repayments it no longer shows or shows reversed (default true; up to 20,000 payments per run)',
+      'Re-read the loans of payments posted in the period from the lender and raise MISSING_IN_LENDER for repayments it no longer shows or shows reversed (default true; up to lenderCheckLimit payments per run)',
   })
   @IsOptional()
   @IsBoolean()
   checkLender?: boolean | null;
+
+  @Field(() => Int, {
+    nullable: true,
+    description:
+      'Posted payments the lender check re-reads at most (default and ceiling 20000); with more in the period it reads a random sample, a different one each run, and clears only findings on payments it read',
+  })
+  @IsOptional()
+  @IsInt()
+  @Min(1)
+  @Max(20_000)
+  lenderCheckLimit?: number | null;
 }

@@ -13,7 +13,7 @@ import type { SourceService } from '../source.service';
 import { inTransaction, withPgClient } from './pg-client';
 import { newId } from '../../domain/ids';
 import { recordEvent } from '../../events/outbox';
-import { RUN_STEPS, STATS_SQL } from './run-sql';
+import { LENDER_SAMPLE_KEY, RUN_STEPS, STATS_SQL } from './run-sql';
 
 export interface RunReconciliationInput {
   sourceId: string;
@@ -29,6 +29,8 @@ export interface RunReconciliationInput {
   lenderGraceSeconds?: number | null;
   /** Re-read posted payments' loans from the lender to confirm each repayment is still there (default true). */
   checkLender?: boolean | null;
+  /** At most this many posted payments are re-read (default and ceiling 20,000); beyond it, a random sample. */
+  lenderCheckLimit?: number | null;
 }
 
 export interface RunOptions {
@@ -37,18 +39,28 @@ export interface RunOptions {
   dateToleranceSeconds: number;
   lenderGraceSeconds: number;
   checkLender?: boolean;
+  lenderCheckLimit?: number;
 }
 
 /** What the lender check found: posted payments the lender no longer shows (or shows reversed). */
 interface LenderCheck {
   checkedLoans: number;
   checkedPayments: number;
+  /** The posted payments of the period: more than checkedPayments when the check took a sample. */
+  postedPayments: number;
   missing: Array<{ paymentId: string; reason: 'NOT_FOUND' | 'REVERSED'; lenderTransactionId: string | null }>;
   loanErrors: number;
+  /** Whether the check read a sample rather than every posted payment (see sampleCutoff). */
   truncated: boolean;
+  /**
+   * When sampled: the last sample key read. The sample is the posted payments with the smallest keys
+   * (LENDER_SAMPLE_KEY, a hash of payment and run), so each run reads a different random sample, and whether a
+   * payment was in a run's sample can be told again in SQL without listing the sample.
+   */
+  sampleCutoff: string | null;
 }
 
-/** Posted payments a run re-reads from the lender at most; beyond this the run says so in its stats. */
+/** Posted payments a run re-reads from the lender at most (the lenderCheckLimit default and ceiling). */
 const MAX_LENDER_CHECK_PAYMENTS = 20_000;
 const LENDER_CHECK_CONCURRENCY = 8;
 
@@ -65,6 +77,7 @@ const PARAM_NAMES = [
   'grace',
   'lenderMissing',
   'lenderChecked',
+  'lenderSampleCutoff',
   'imports',
   'repeatsListed',
 ] as const;
@@ -150,7 +163,11 @@ export class ReconciliationService {
     const lender =
       opts.checkLender === false
         ? null
-        : await this.checkLender(organizationId, run).catch((err: unknown) => {
+        : await this.checkLender(
+            organizationId,
+            run,
+            opts.lenderCheckLimit ?? MAX_LENDER_CHECK_PAYMENTS,
+          ).catch((err: unknown) => {
             this.logger.warn({ err, runId: run.id }, 'lender check failed; the run continues without it');
             return null;
           });
@@ -172,6 +189,7 @@ export class ReconciliationService {
         })),
       ),
       lenderChecked: lender !== null,
+      lenderSampleCutoff: lender?.sampleCutoff ?? null,
       ...(await this.importsFor(organizationId, run, opts.dateToleranceSeconds)),
     };
     const started = process.hrtime.bigint();
@@ -279,24 +297,35 @@ export class ReconciliationService {
    * transactions from the lender and reports the repayments it no longer lists, or lists as reversed (someone
    * undid them at the lender, outside Lipa). Loans that cannot be read are counted, not reported as missing.
    */
-  private async checkLender(organizationId: string, run: ReconciliationRun): Promise<LenderCheck> {
+  private async checkLender(
+    organizationId: string,
+    run: ReconciliationRun,
+    limit: number,
+  ): Promise<LenderCheck> {
     const rows = await this.orm.em.getConnection().execute<
       Array<{
         id: string;
         lender_transaction_id: string | null;
         loan_external_id: string;
         lending_source_id: string;
+        sample_key: string;
+        posted: string;
       }>
     >(
-      `select p.id, p.lender_transaction_id, l.external_id as loan_external_id, l.lending_source_id
+      // Beyond the limit, a random sample, a different one each run, so repeated runs cover the period (ordered by id,
+      // every run would re-read its first payments and never its later ones).
+      `select p.id, p.lender_transaction_id, l.external_id as loan_external_id, l.lending_source_id,
+              ${LENDER_SAMPLE_KEY('p.id', '?::text')} as sample_key, count(*) over () as posted
          from payment p join loan_account l on l.id = p.loan_account_id and l.organization_id = p.organization_id
         where p.organization_id = ? and p.payment_source_id = ? and p.reconciliation_state = 'POSTED'
           and p.received_at >= ? and p.received_at < ?
-        order by p.id limit ?`,
-      [organizationId, run.paymentSource.id, run.periodFrom, run.periodTo, MAX_LENDER_CHECK_PAYMENTS + 1],
+        order by sample_key limit ?`,
+      [run.id, organizationId, run.paymentSource.id, run.periodFrom, run.periodTo, limit],
     );
-    const truncated = rows.length > MAX_LENDER_CHECK_PAYMENTS;
-    const payments = rows.slice(0, MAX_LENDER_CHECK_PAYMENTS);
+    const payments = rows;
+    // count(*) over () is taken before the limit: every posted payment of the period.
+    const postedPayments = rows.length > 0 ? Number(rows[0].posted) : 0;
+    const truncated = postedPayments > payments.length;
     const byLoan = new Map<string, typeof payments>();
     for (const p of payments) {
       const key = `${p.lending_source_id}\u0000${p.loan_external_id}`;
@@ -349,7 +378,15 @@ export class ReconciliationService {
       }
     };
     await Promise.all(Array.from({ length: LENDER_CHECK_CONCURRENCY }, work));
-    return { checkedLoans: byLoan.size, checkedPayments: payments.length, missing, loanErrors, truncated };
+    return {
+      checkedLoans: byLoan.size,
+      checkedPayments: payments.length,
+      postedPayments,
+      missing,
+      loanErrors,
+      truncated,
+      sampleCutoff: truncated ? payments[payments.length - 1].sample_key : null,
+    };
   }
 
   private async collectStats(client: PoolClient) {
@@ -436,6 +473,9 @@ function validate(input: RunReconciliationInput): RunOptions {
   const grace = input.lenderGraceSeconds ?? 3_600;
   if (!Number.isInteger(grace) || grace < 0 || grace > 30 * 86_400)
     problems.push('lenderGraceSeconds must be an integer from 0 to 2592000 (30 days)');
+  const lenderLimit = input.lenderCheckLimit ?? MAX_LENDER_CHECK_PAYMENTS;
+  if (!Number.isInteger(lenderLimit) || lenderLimit < 1 || lenderLimit > MAX_LENDER_CHECK_PAYMENTS)
+    problems.push(`lenderCheckLimit must be an integer from 1 to ${MAX_LENDER_CHECK_PAYMENTS}`);
   if (problems.length) throw badInput(problems.join('; '));
   return {
     amountToleranceMinor: tolMinor.toString(),
@@ -443,6 +483,7 @@ function validate(input: RunReconciliationInput): RunOptions {
     dateToleranceSeconds: dateTol,
     lenderGraceSeconds: grace,
     checkLender: input.checkLender !== false,
+    lenderCheckLimit: lenderLimit,
   };
 }
 

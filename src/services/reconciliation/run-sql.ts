@@ -9,6 +9,7 @@
  *   :imports the ids of the source's completed imports whose period overlaps the run's (read once, before the steps)
  *   :repeatsListed the run reads one import, and it listed the keys it repeats (settlement_import.repeated_keys)
  *   :lenderMissing what the lender check found (JSON)   :lenderChecked whether the lender was read
+ *   :lenderSampleCutoff when the lender check read a sample, the last LENDER_SAMPLE_KEY it read (else null)
  *
  * Statement lines are read straight from settlement_line (twice: for repeats, then for outcomes), never copied.
  *
@@ -34,6 +35,13 @@
  * Written: the discrepancies with their events, and reconciliation_line for every in-period line that did not match
  * plainly (the view reconciliation_line_outcome adds the plain matches back from the run's imports).
  */
+
+/**
+ * The order in which the lender check samples a run's posted payments: a hash of payment and run, so each run reads a
+ * different random sample, and the clear step can tell whether a payment was in it (key <= the last one read).
+ */
+export const LENDER_SAMPLE_KEY = (paymentId: string, runId: string) =>
+  `(md5(${paymentId} || ${runId}) collate "C")`;
 
 /** Tolerance of one pair: the larger of the absolute and the relative allowance (integer division: floor). */
 const TOLERANCE = (amount: string) => `greatest(:tolMinor::bigint, (${amount}) * :tolBp::bigint / 10000)`;
@@ -536,8 +544,12 @@ with cleared as (
          updated_at = now()
    where d.organization_id = :org and d.payment_source_id = :source and d.status in ('OPEN', 'IN_REVIEW')
      and d.dedupe_key like 'recon:%' and d.reconciliation_run_id <> :run
-     -- A run that did not read the lender cannot clear what a lender check found.
-     and (:lenderChecked::boolean or d.evidence->'lenderCheck' is null)
+     -- Only a lender check that read the payment can clear what a lender check found: not a run that skipped the
+     -- lender, nor one whose sample left the payment out.
+     and (d.evidence->'lenderCheck' is null
+          or (:lenderChecked::boolean
+              and (:lenderSampleCutoff::text is null
+                   or ${LENDER_SAMPLE_KEY('d.payment_id', ':run::text')} <= :lenderSampleCutoff::text)))
      and d.reconciliation_run_id in (select id from reconciliation_run
                                      where organization_id = :org and payment_source_id = :source
                                        and period_from >= :from::timestamptz and period_to <= :to::timestamptz)
