@@ -66,39 +66,72 @@ describe('reconciliation: payouts against items that credit', () => {
   }, 60_000);
   afterAll(async () => hub.close());
 
-  /** Imports the file, runs the period, and returns the payout line's outcome and any discrepancy it raised. */
-  async function reconcile(kind: RailKind, format: string, doc: unknown, payout?: string) {
+  type Format = 'STRIPE_BALANCE_TRANSACTIONS' | 'GOCARDLESS_PAYOUT_ITEMS';
+
+  async function importFile(kind: RailKind, format: Format, doc: unknown) {
     const imp = await hub.runtime.services.settlements.importSettlement(scope(), {
       sourceId: sources[kind]!.id,
-      format: format as 'STRIPE_BALANCE_TRANSACTIONS',
+      format,
       chunks: [JSON.stringify(doc)],
     });
     expect(imp.status).toBe('COMPLETED');
-    return runPeriod(kind, payout);
   }
 
-  async function runPeriod(kind: RailKind, payout?: string) {
+  /** Runs the source's period (lender not read) to COMPLETED. */
+  async function run(kind: RailKind) {
     const started = await hub.runtime.services.reconciliation.start(scope(), {
       sourceId: sources[kind]!.id,
       from,
       to,
       checkLender: false,
     });
-    const run = await hub.runtime.services.reconciliation.execute(orgId, started.id);
-    expect(run.status).toBe('COMPLETED');
+    const done = await hub.runtime.services.reconciliation.execute(orgId, started.id);
+    expect(done.status).toBe('COMPLETED');
+    return done;
+  }
+
+  /** Runs the period and returns the payout line's outcome and the expected amount of any shortfall it raised. */
+  async function runPeriod(kind: RailKind, payout?: string) {
+    const { id } = await run(kind);
     const [line] = await sql<{ outcome: string; rule: string }>(
       `select o.outcome, o.rule from reconciliation_line_outcome o join settlement_line l on l.id = o.settlement_line_id
        where o.reconciliation_run_id = $1 and l.kind = 'PAYOUT' and ($2::text is null or l.payout_reference = $2)`,
-      [run.id, payout ?? null],
+      [id, payout ?? null],
     );
     const short = await sql<{ expected: string }>(
       `select evidence->'payout'->>'expectedAmountMinor' as expected from discrepancy
        where reconciliation_run_id = $1 and type = 'SETTLEMENT_AMOUNT_MISMATCH' and status = 'OPEN'
          and ($2::text is null or evidence->'payout'->>'reference' = $2)`,
-      [run.id, payout ?? null],
+      [id, payout ?? null],
     );
     return { ...line, expected: short.map((s) => s.expected) };
   }
+
+  /** Imports the file, runs the period, and returns the payout's outcome (see runPeriod). */
+  async function reconcile(kind: RailKind, format: Format, doc: unknown, payout?: string) {
+    await importFile(kind, format, doc);
+    return runPeriod(kind, payout);
+  }
+
+  const MATCHED_PAYOUT = { outcome: 'MATCHED', rule: 'PAYOUT_ITEMS', expected: [] };
+
+  /** A GoCardless payout of `amount` (GBP pence) with its items, reconciled; returns the payout's outcome. */
+  const goCardlessPayout = (
+    id: string,
+    amount: number,
+    deductedFees: number,
+    createdAt: string,
+    items: Array<{ amount: string; type: string; links: Record<string, string> }>,
+  ) =>
+    reconcile(
+      'GOCARDLESS',
+      'GOCARDLESS_PAYOUT_ITEMS',
+      {
+        payout_items: items,
+        payouts: { id, amount, deducted_fees: deductedFees, currency: 'GBP', created_at: createdAt },
+      },
+      id,
+    );
 
   const bt = (fields: Record<string, unknown>) => ({
     object: 'balance_transaction',
@@ -138,36 +171,20 @@ describe('reconciliation: payouts against items that credit', () => {
         bt({ id: 'txn_5', type: 'payout', amount: -241250, net: -241250, source: 'po_1' }),
       ],
     };
-    expect(await reconcile('STRIPE', 'STRIPE_BALANCE_TRANSACTIONS', stripe)).toEqual({
-      outcome: 'MATCHED',
-      rule: 'PAYOUT_ITEMS',
-      expected: [],
-    });
+    expect(await reconcile('STRIPE', 'STRIPE_BALANCE_TRANSACTIONS', stripe)).toEqual(MATCHED_PAYOUT);
   });
 
   it("counts Stripe's own fee once when two overlapping exports both list it", async () => {
     const radar = bt({ id: 'txn_radar', type: 'stripe_fee', amount: -999, net: -999, source: null });
     const billing = bt({ id: 'txn_billing', type: 'stripe_fee', amount: -500, net: -500, source: null });
-    for (const data of [[radar], [radar, billing]]) {
-      const imp = await hub.runtime.services.settlements.importSettlement(scope(), {
-        sourceId: sources.STRIPE!.id,
-        format: 'STRIPE_BALANCE_TRANSACTIONS',
-        chunks: [JSON.stringify({ object: 'list', has_more: false, data })],
-      });
-      expect(imp.status).toBe('COMPLETED');
-    }
-    const started = await hub.runtime.services.reconciliation.start(scope(), {
-      sourceId: sources.STRIPE!.id,
-      from,
-      to,
-      checkLender: false,
-    });
-    const run = await hub.runtime.services.reconciliation.execute(orgId, started.id);
+    for (const data of [[radar], [radar, billing]])
+      await importFile('STRIPE', 'STRIPE_BALANCE_TRANSACTIONS', { object: 'list', has_more: false, data });
+    const { id: runId } = await run('STRIPE');
     const rows = await sql<{ ptx: string; outcome: string }>(
       `select l.provider_transaction_id as ptx, o.outcome from reconciliation_line_outcome o
        join settlement_line l on l.id = o.settlement_line_id
        where o.reconciliation_run_id = $1 and l.kind = 'FEE' order by l.import_id, l.line_number`,
-      [run.id],
+      [runId],
     );
     expect(rows).toEqual([
       { ptx: 'txn_radar', outcome: 'INFORMATIONAL' },
@@ -178,71 +195,35 @@ describe('reconciliation: payouts against items that credit', () => {
 
   it('matches a GoCardless payout with refund funds returned to it', async () => {
     // 1,500 - 13 (the fee, "-12.5" rounded per item) + 250 returned = 1,737.
-    const gocardless = {
-      payout_items: [
+    expect(
+      await goCardlessPayout('PO1', 1737, 13, '2026-10-03T10:00:00Z', [
         { amount: '1500.0', type: 'payment_paid_out', links: { payment: 'PM1' } },
         { amount: '-12.5', type: 'gocardless_fee', links: { payment: 'PM1' } },
         { amount: '250.0', type: 'refund_funds_returned', links: { payment: 'PM0', refund: 'RF1' } },
-      ],
-      payouts: {
-        id: 'PO1',
-        amount: 1737,
-        deducted_fees: 13,
-        currency: 'GBP',
-        created_at: '2026-10-03T10:00:00Z',
-      },
-    };
-    expect(await reconcile('GOCARDLESS', 'GOCARDLESS_PAYOUT_ITEMS', gocardless)).toEqual({
-      outcome: 'MATCHED',
-      rule: 'PAYOUT_ITEMS',
-      expected: [],
-    });
+      ]),
+    ).toEqual(MATCHED_PAYOUT);
   });
 
   it('counts every fee on a payment: the rail fee and the app fee on one payment are two items', async () => {
     // 2,000 - 13 - 8 = 1,979: both fees name payment PM2, and neither is a repeat of the other.
-    const gocardless = {
-      payout_items: [
+    expect(
+      await goCardlessPayout('PO2', 1979, 21, '2026-10-03T11:00:00Z', [
         { amount: '2000.0', type: 'payment_paid_out', links: { payment: 'PM2' } },
         { amount: '-12.5', type: 'gocardless_fee', links: { payment: 'PM2' } },
         { amount: '-7.5', type: 'app_fee', links: { payment: 'PM2' } },
-      ],
-      payouts: {
-        id: 'PO2',
-        amount: 1979,
-        deducted_fees: 21,
-        currency: 'GBP',
-        created_at: '2026-10-03T11:00:00Z',
-      },
-    };
-    expect(await reconcile('GOCARDLESS', 'GOCARDLESS_PAYOUT_ITEMS', gocardless, 'PO2')).toEqual({
-      outcome: 'MATCHED',
-      rule: 'PAYOUT_ITEMS',
-      expected: [],
-    });
+      ]),
+    ).toEqual(MATCHED_PAYOUT);
   });
 
   it('counts a fee refunded in a later payout, though the fee itself came in an earlier one', async () => {
     // PO1 carried PM1's fee; PO3 refunds it (+13) alongside a new payment: 2,000 + 13 = 2,013. The two fee items share
     // PM1's id but not the payout, so the later one is no repeat of the earlier.
-    const gocardless = {
-      payout_items: [
+    expect(
+      await goCardlessPayout('PO3', 2013, 0, '2026-10-04T10:00:00Z', [
         { amount: '2000.0', type: 'payment_paid_out', links: { payment: 'PM3' } },
         { amount: '12.5', type: 'gocardless_fee', links: { payment: 'PM1' } },
-      ],
-      payouts: {
-        id: 'PO3',
-        amount: 2013,
-        deducted_fees: 0,
-        currency: 'GBP',
-        created_at: '2026-10-04T10:00:00Z',
-      },
-    };
-    expect(await reconcile('GOCARDLESS', 'GOCARDLESS_PAYOUT_ITEMS', gocardless, 'PO3')).toEqual({
-      outcome: 'MATCHED',
-      rule: 'PAYOUT_ITEMS',
-      expected: [],
-    });
+      ]),
+    ).toEqual(MATCHED_PAYOUT);
   });
 
   it('reads lines imported before their net was recorded by their kind, as before', async () => {

@@ -302,7 +302,7 @@ export class ReconciliationService {
     run: ReconciliationRun,
     limit: number,
   ): Promise<LenderCheck> {
-    const rows = await this.orm.em.getConnection().execute<
+    const payments = await this.orm.em.getConnection().execute<
       Array<{
         id: string;
         lender_transaction_id: string | null;
@@ -322,9 +322,8 @@ export class ReconciliationService {
         order by sample_key limit ?`,
       [run.id, organizationId, run.paymentSource.id, run.periodFrom, run.periodTo, limit],
     );
-    const payments = rows;
     // count(*) over () is taken before the limit: every posted payment of the period.
-    const postedPayments = rows.length > 0 ? Number(rows[0].posted) : 0;
+    const postedPayments = payments.length > 0 ? Number(payments[0].posted) : 0;
     const truncated = postedPayments > payments.length;
     const byLoan = new Map<string, typeof payments>();
     for (const p of payments) {
